@@ -1,0 +1,146 @@
+"""Decode-step time at roofline, and the throughput and cost it implies.
+
+A decode step loads every weight and every cached K/V entry from HBM once, and does
+``2 x params x batch`` FLOPs. The MLP is bound by whichever of weight loading or FLOPs is
+slower; attention always waits on KV loading. The chapter's question 3 (4x2, batch 32,
+8k context, int8 weights and KV, bf16 FLOPs):
+
+>>> s = decode_step("llama3-70b", "tpu-v5e", chips=8, batch=32, seq=8192,
+...                 weights="int8", kv="int8")
+>>> round(s.step_time_s * 1e3, 2), s.bound
+(17.24, 'memory')
+>>> t = throughput(s, decode_len=512)
+>>> round(t.tokens_per_s), round(t.tokens_per_s_per_chip)
+(1856, 232)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from servingmath.chips import Chip, get_chip
+from servingmath.dtypes import DType, get_dtype
+from servingmath.errors import DoesNotFitError, check_count
+from servingmath.memory import kv_cache_bytes, max_batch, param_bytes
+from servingmath.models import Model, get_model
+
+Bound = Literal["memory", "compute"]
+
+
+def critical_batch(chip: Chip | str, *, weights: DType | str, compute: DType | str = "bf16") -> float:
+    """Batch above which the weight matmuls are compute-bound: ``C / W_hbm x bytes_per_param / 2``.
+
+    (2 is the FLOPs per parameter per token.) The chapter's question 4 table:
+
+    >>> [round(critical_batch("tpu-v5e", weights=w, compute=c))
+    ...  for w, c in [("bf16", "bf16"), ("int8", "bf16"), ("int8", "int8")]]
+    [241, 120, 241]
+    """
+    c = get_chip(chip)
+    return c.flops(compute) / c.hbm_bw * get_dtype(weights).bytes / 2
+
+
+@dataclass(frozen=True)
+class DecodeStep:
+    """The three costs of one decode step, in seconds."""
+
+    param_time_s: float
+    kv_time_s: float
+    flops_time_s: float
+    batch: int
+    chips: int
+
+    @property
+    def mlp_time_s(self) -> float:
+        return max(self.flops_time_s, self.param_time_s)
+
+    @property
+    def step_time_s(self) -> float:
+        return self.mlp_time_s + self.kv_time_s
+
+    @property
+    def bound(self) -> Bound:
+        """``compute`` when FLOPs outlast weight loading, else ``memory``."""
+        return "compute" if self.flops_time_s > self.param_time_s else "memory"
+
+
+def decode_step(
+    model: Model | str,
+    chip: Chip | str,
+    *,
+    chips: int,
+    batch: int,
+    seq: int,
+    weights: DType | str,
+    kv: DType | str,
+    compute: DType | str = "bf16",
+    check_fit: bool = True,
+) -> DecodeStep:
+    """Roofline time of one decode step for ``batch`` sequences with ``seq`` cached tokens.
+
+    With ``check_fit`` (the default) a batch whose weights and caches exceed the chips'
+    HBM raises :class:`~servingmath.errors.DoesNotFitError`.
+    """
+    m, c = get_model(model), get_chip(chip)
+    n = check_count("chips", chips, maximum=10**6)
+    p = param_bytes(m, weights)
+    k = kv_cache_bytes(m, kv, batch=batch, seq=seq)
+    if check_fit and p + k > n * c.hbm_bytes:
+        raise DoesNotFitError(
+            "batch",
+            f"batch {batch} at seq {seq} needs {(p + k) / 1e9:.1f} GB, more than the "
+            f"{n * c.hbm_bytes / 1e9:.1f} GB of {n} x {c.name}; lower batch or seq, or add chips",
+        )
+    return DecodeStep(
+        param_time_s=p / (n * c.hbm_bw),
+        kv_time_s=k / (n * c.hbm_bw),
+        flops_time_s=2 * m.param_count * batch / (n * c.flops(compute)),
+        batch=batch,
+        chips=n,
+    )
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """What a decode step time means for a serving fleet."""
+
+    tokens_per_s: float
+    tokens_per_s_per_chip: float
+    queries_per_s_per_chip: float
+    usd_per_million_tokens: float | None
+
+
+def throughput(step: DecodeStep, *, decode_len: int = 512, chip: Chip | str | None = None) -> Throughput:
+    """Tokens/s, tokens/s/chip, queries/s/chip for a median ``decode_len``, and $/1M tokens.
+
+    >>> s = DecodeStep(param_time_s=0.01, kv_time_s=0.01, flops_time_s=0.001, batch=40, chips=8)
+    >>> t = throughput(s, decode_len=500, chip="tpu-v5e")
+    >>> t.tokens_per_s, t.tokens_per_s_per_chip, t.queries_per_s_per_chip
+    (2000.0, 250.0, 0.5)
+    >>> round(t.usd_per_million_tokens, 3)  # 8 chips x $1.20/h for 7.2M tokens/h
+    1.333
+    """
+    g = check_count("decode_len", decode_len, maximum=10**7)
+    tps = step.batch / step.step_time_s
+    per_chip = tps / step.chips
+    usd = None
+    price = get_chip(chip).price_per_hour if chip is not None else None
+    if price is not None:
+        usd = price * step.chips / (tps * 3600) * 1e6
+    return Throughput(
+        tokens_per_s=tps,
+        tokens_per_s_per_chip=per_chip,
+        queries_per_s_per_chip=per_chip / g,
+        usd_per_million_tokens=usd,
+    )
+
+
+def largest_fitting_step(
+    model: Model | str, chip: Chip | str, *, chips: int, seq: int,
+    weights: DType | str, kv: DType | str, compute: DType | str = "bf16",
+) -> DecodeStep:  # fmt: skip
+    """The decode step at the largest batch that fits (the chapter's questions 6-8)."""
+    b = max_batch(model, chip, chips=chips, weights=weights, kv=kv, seq=seq)
+    return decode_step(model, chip, chips=chips, batch=b, seq=seq, weights=weights, kv=kv,
+                       compute=compute)  # fmt: skip

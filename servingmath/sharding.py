@@ -1,0 +1,100 @@
+"""How far tensor parallelism goes before the interconnect (ICI) is the bottleneck.
+
+For one MLP matmul sharded ``Y`` ways over ``n_axes`` mesh axes, per chip:
+
+* ``T_math = 2 B D F / (Y C)``          (FLOPs)
+* ``T_hbm  = D F w / (Y W_hbm)``        (loading this chip's weight shard)
+* ``T_ici  = a B D / (n_axes W_ici)``   (moving the activations)
+
+where ``w`` and ``a`` are the bytes of a weight and of an activation. Requiring
+``T_ici < T_math`` gives ``Y < 2 F n_axes W_ici / (a C)``, which is the chapter's
+``F x n_axes / 2200`` for bf16 on TPU v5e; requiring ``T_ici < T_hbm`` (small batches)
+gives ``Y < F w n_axes W_ici / (a B W_hbm)``, which the chapter approximates as ``F / (8 B)``.
+
+>>> round(tp_limit_compute_bound("llama3-70b", "tpu-v5e", n_axes=2), 1)
+26.2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from servingmath.chips import Chip, get_chip
+from servingmath.dtypes import DType, get_dtype
+from servingmath.errors import check_count
+from servingmath.models import Model, get_model
+
+
+def tp_limit_compute_bound(
+    model: Model | str, chip: Chip | str, *, n_axes: int = 1, compute: DType | str = "bf16"
+) -> float:
+    """Largest tensor-parallel degree ``Y`` whose ICI time stays under its FLOPs time."""
+    m, c = get_model(model), get_chip(chip)
+    n = check_count("n_axes", n_axes, maximum=3)
+    a = get_dtype(compute).bytes
+    return 2 * m.F * n * c.ici_bw / (a * c.flops(compute))
+
+
+def tp_limit_bandwidth_bound(
+    model: Model | str,
+    chip: Chip | str,
+    *,
+    batch: int,
+    weights: DType | str,
+    n_axes: int = 1,
+    compute: DType | str = "bf16",
+) -> float:
+    """Largest ``Y`` whose ICI time stays under its weight-loading time (small batches).
+
+    >>> round(tp_limit_bandwidth_bound("llama3-70b", "tpu-v5e", batch=64, weights="bf16",
+    ...                                n_axes=2))
+    98
+    """
+    m, c = get_model(model), get_chip(chip)
+    b = check_count("batch", batch, maximum=10**7)
+    n = check_count("n_axes", n_axes, maximum=3)
+    w, a = get_dtype(weights).bytes, get_dtype(compute).bytes
+    return m.F * w * n * c.ici_bw / (a * b * c.hbm_bw)
+
+
+@dataclass(frozen=True)
+class MatmulTimes:
+    """Per-chip time of one sharded MLP matmul, in seconds."""
+
+    t_ici_s: float
+    t_hbm_s: float
+    t_math_s: float
+
+    @property
+    def bottleneck(self) -> str:
+        """``ici``, ``hbm`` or ``math``: whichever takes longest."""
+        times = {"ici": self.t_ici_s, "hbm": self.t_hbm_s, "math": self.t_math_s}
+        return max(times, key=lambda k: times[k])
+
+
+def mlp_matmul_times(
+    model: Model | str,
+    chip: Chip | str,
+    *,
+    tp: int,
+    batch: int,
+    weights: DType | str,
+    n_axes: int = 1,
+    compute: DType | str = "bf16",
+) -> MatmulTimes:
+    """T_ici, T_hbm and T_math of one ``D x F`` matmul sharded ``tp`` ways (question 9).
+
+    >>> t = mlp_matmul_times("llama3-70b", "tpu-v5e", tp=32, batch=64, weights="bf16", n_axes=2)
+    >>> [round(x * 1e6, 1) for x in (t.t_ici_s, t.t_hbm_s, t.t_math_s)], t.bottleneck
+    ([5.8, 17.9, 4.8], 'hbm')
+    """
+    m, c = get_model(model), get_chip(chip)
+    y = check_count("tp", tp, maximum=10**6)
+    b = check_count("batch", batch, maximum=10**7)
+    n = check_count("n_axes", n_axes, maximum=3)
+    w, a = get_dtype(weights).bytes, get_dtype(compute).bytes
+    return MatmulTimes(
+        t_ici_s=a * b * m.D / (n * c.ici_bw),
+        t_hbm_s=m.D * m.F * w / (y * c.hbm_bw),
+        t_math_s=2 * b * m.D * m.F / (y * c.flops(compute)),
+    )
