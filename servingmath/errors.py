@@ -32,10 +32,32 @@ def _is_number(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
+def _as_float(value: object) -> float:
+    """``float(value)``, with numbers too big for a float (``10**400``) as infinity."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf
+
+
+def _show(value: object) -> str:
+    """``repr(value)``, or a description for ints too long for ``repr`` (over 4,300 digits)."""
+    try:
+        return repr(value)
+    except ValueError:
+        return "an integer too large to print"
+
+
 def check_positive(param: str, value: object) -> float:
-    """Return ``value`` as a float if it is finite and > 0, else raise naming ``param``."""
-    if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:  # type: ignore[arg-type]
-        raise InvalidInputError(param, f"{param} must be a finite number > 0, got {value!r}")
+    """Return ``value`` as a float if it is finite and > 0, else raise naming ``param``.
+
+    >>> check_positive("mfu", 10**400)
+    Traceback (most recent call last):
+    ...
+    servingmath.errors.InvalidInputError: mfu must be a finite number > 0, got 1000...
+    """
+    if not _is_number(value) or not math.isfinite(_as_float(value)) or _as_float(value) <= 0:
+        raise InvalidInputError(param, f"{param} must be a finite number > 0, got {_show(value)}")
     return float(value)  # type: ignore[arg-type]
 
 
@@ -47,7 +69,7 @@ def check_fraction(param: str, value: object) -> float:
     """
     v = check_positive(param, value)
     if v > 1:
-        raise InvalidInputError(param, f"{param} must be in (0, 1], got {value!r}")
+        raise InvalidInputError(param, f"{param} must be in (0, 1], got {_show(value)}")
     return v
 
 
@@ -62,10 +84,12 @@ def check_count(param: str, value: object, *, minimum: int = 1, maximum: int = 1
     servingmath.errors.InvalidInputError: chips must be an integer in [1, 1000000000], got 2.5
     """
     ok = isinstance(value, Integral) and not isinstance(value, bool)
-    if not ok and _is_number(value) and math.isfinite(float(value)):  # type: ignore[arg-type]
+    if not ok and _is_number(value) and math.isfinite(_as_float(value)):
         ok = float(value).is_integer()  # type: ignore[arg-type]
     if not ok or not (minimum <= int(value) <= maximum):  # type: ignore[call-overload]
-        raise InvalidInputError(param, f"{param} must be an integer in [{minimum}, {maximum}], got {value!r}")
+        raise InvalidInputError(
+            param, f"{param} must be an integer in [{minimum}, {maximum}], got {_show(value)}"
+        )
     return int(value)  # type: ignore[call-overload]
 
 

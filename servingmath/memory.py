@@ -125,9 +125,13 @@ def max_batch(
     kv: DType | str,
     seq: int,
 ) -> int:
-    """Largest batch whose KV caches at ``seq`` tokens fit beside the weights.
+    """Largest batch whose KV caches at ``seq`` tokens fit beside the weights, capped at
+    ``MAX_BATCH`` (the largest batch the other functions accept).
 
     Raises :class:`~servingmath.errors.DoesNotFitError` when not even one sequence fits.
+
+    >>> max_batch("llama3-8b", "b200", chips=10**6, weights="int4", kv="int4", seq=1) == MAX_BATCH
+    True
     """
     s = check_count("seq", seq, maximum=MAX_SEQ)
     left = hbm_left_for_kv(model, chip, chips=chips, weights=weights)
@@ -139,4 +143,4 @@ def max_batch(
             f"seq must be <= {math.floor(left / kv_bytes_per_token(model, kv))} "
             f"for one sequence to fit on {chips} chips, got {s}",
         )
-    return b
+    return min(b, MAX_BATCH)

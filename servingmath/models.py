@@ -108,10 +108,12 @@ def from_hf_config(path: str | Path) -> Model:
     """
     p = Path(path)
     try:
-        config = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, ValueError) as e:  # ValueError: not UTF-8, or a NUL byte in the path
         raise InvalidInputError("model", f"model config {str(p)!r} cannot be read: {e}") from e
-    except json.JSONDecodeError as e:
+    try:
+        config = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:  # RecursionError: absurdly deep nesting
         raise InvalidInputError("model", f"model config {str(p)!r} is not valid JSON: {e}") from e
     if not isinstance(config, dict):
         raise InvalidInputError("model", f"model config {str(p)!r} must be a JSON object")

@@ -77,6 +77,7 @@ def sci(value: float, sig: int = 3, style: Style = "text") -> str:
     if x == 0:
         return "0"
     mant, exp = f"{x:.{sig - 1}e}".split("e")
+    mant = mant.rstrip("0").rstrip(".") if "." in mant else mant
     e = int(exp)
     return f"{mant} \\times 10^{{{e}}}" if style == "latex" else f"{mant}e{e}"
 
@@ -127,5 +128,6 @@ def fmt(
         number, unit_text = num(x, sig), unit
     if style == "latex":
         number = number.replace(",", "{,}")
-        return f"{number}\\,\\text{{{unit_text}}}" if unit_text else number
+        unit_tex = unit_text.replace("$", "\\$")
+        return f"{number}\\,\\text{{{unit_tex}}}" if unit_text else number
     return f"{number} {unit_text}" if unit_text else number

@@ -1,0 +1,51 @@
+# servingmath: every target works on a fresh machine with Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-from-lock
+HOST   ?= 127.0.0.1:8000
+
+.PHONY: help install test lint serve build bench update-golden lock clean
+
+help:
+	@echo "make serve          serve the site at http://$(HOST) with live reload"
+	@echo "make test           lint + every test (doctests, properties, build, browser)"
+	@echo "make build          build the site into site/ (strict)"
+	@echo "make bench          print build/reload/page-weight/sweep benchmarks"
+	@echo "make update-golden  accept the current numbers as the reviewed golden copy"
+	@echo "make lock           re-pin requirements.lock from requirements.in"
+
+# The virtualenv is rebuilt whenever the lock or the project metadata changes.
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--config-settings editable_mode=compat -e .
+	@touch $@
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+serve: $(STAMP)
+	$(BIN)/mkdocs serve --strict --dev-addr $(HOST)
+
+build: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+update-golden: $(STAMP)
+	$(BIN)/python scripts/update_golden.py
+
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --strip-extras --no-header --allow-unsafe -o requirements.lock requirements.in
+
+clean:
+	rm -rf site .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,69 @@
+"""Replace ``{{ key }}`` in page Markdown with values computed by servingmath.
+
+* ``{{ q2.batch }}``       the value as text (formatted by ``servingmath.units.fmt``)
+* ``{{ q2.batch|tex }}``   the same value as TeX, for formulas
+* ``{{ errata:q2 }}``      the errata notes for question 2 (may be empty)
+
+An unknown key, filter or namespace fails the build and names the page. Fenced code blocks
+and inline code are left alone, so code shown to readers is exactly the code that ran.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from mkdocs.exceptions import PluginError
+
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+# Fenced blocks (``` or ~~~, any indent) and inline code spans are not touched.
+CODE = re.compile(r"(^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\2[ \t]*$|`[^`\n]+`)", re.M | re.S)
+KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+
+
+def _namespaces() -> dict[str, Callable[[str], str]]:
+    from servingmath import errata
+
+    return {"errata": errata.note_markdown}
+
+
+def resolve(expr: str, where: str) -> str:
+    """The replacement text for one placeholder expression; raises PluginError if unknown."""
+    from servingmath.registry import all_values
+
+    if ":" in expr:
+        space, _, arg = expr.partition(":")
+        handlers = _namespaces()
+        if space.strip() not in handlers:
+            raise PluginError(f"{where}: unknown placeholder namespace in '{{{{ {expr} }}}}'")
+        try:
+            return handlers[space.strip()](arg.strip())
+        except (KeyError, ValueError) as e:
+            raise PluginError(f"{where}: placeholder '{{{{ {expr} }}}}' failed: {e}") from e
+    key, _, flt = expr.partition("|")
+    key, flt = key.strip(), flt.strip()
+    if not KEY.match(key):
+        raise PluginError(f"{where}: malformed placeholder '{{{{ {expr} }}}}'")
+    values = all_values()
+    if key not in values:
+        raise PluginError(f"{where}: unknown placeholder '{{{{ {key} }}}}' (not defined in servingmath)")
+    if flt not in ("", "tex"):
+        raise PluginError(f"{where}: unknown filter '|{flt}' in '{{{{ {expr} }}}}' (allowed: |tex)")
+    shown = values[key]
+    return shown.tex if flt == "tex" else shown.text
+
+
+def substitute(markdown: str, where: str) -> str:
+    """Resolve every placeholder outside code."""
+    out: list[str] = []
+    pos = 0
+    for m in CODE.finditer(markdown):
+        out.append(PLACEHOLDER.sub(lambda p: resolve(p.group(1), where), markdown[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(PLACEHOLDER.sub(lambda p: resolve(p.group(1), where), markdown[pos:]))
+    return "".join(out)
+
+
+def on_page_markdown(markdown, page, config, files):
+    return substitute(markdown, page.file.src_uri)

@@ -1,0 +1,487 @@
+"""Command-line calculator: ``servingmath`` or ``python -m servingmath``.
+
+Every number comes from the library and is shown through :func:`servingmath.units.fmt`;
+``--json`` prints one JSON value in base units (bytes, seconds, plain numbers) instead.
+Bad input exits with status 2 and one line on stderr naming the option at fault.
+
+>>> main(["decode", "--model", "llama3-70b", "--chip", "tpu-v5e", "--chips", "8", "--batch", "32",
+...       "--seq", "8192", "--weights", "int8", "--kv", "int8"])
+模型：LLaMA 3-70B（权重 int8，KV 缓存 int8，计算 bf16）
+芯片：8 × TPU v5e
+批大小：32，序列长度：8,192，解码长度：512
+每步时间：17.2 ms（受内存带宽限制）
+...
+0
+>>> main(["decode", "--model", "llama3-70b", "--chips", "8", "--batch", "0", "--seq", "8192",
+...       "--weights", "int8", "--kv", "int8"])
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any, NoReturn
+
+from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
+from servingmath.dtypes import DType, get_dtype
+from servingmath.errors import DoesNotFitError, InvalidInputError, check_count, check_fraction
+from servingmath.memory import (
+    MAX_BATCH,
+    MAX_SEQ,
+    hbm_left_for_kv,
+    kv_bytes_per_token,
+    kv_cache_bytes,
+    memory_budget,
+    min_chips,
+    param_bytes,
+)
+from servingmath.models import MODELS, Model, get_model
+from servingmath.prefill import prefill_flops, prefill_latency
+from servingmath.roofline import decode_step, largest_fitting_step, throughput
+from servingmath.units import fmt
+
+PROG = "servingmath"
+# Largest values the library accepts (servingmath.roofline, servingmath.prefill).
+MAX_CHIPS = 10**6
+MAX_DECODE_LEN = 10**7
+MAX_TOKENS = 10**8
+
+# CLI option -> the library parameter it feeds (as named in InvalidInputError.param).
+PARAM_FOR_OPTION = {
+    "--model": "model",
+    "--chip": "chip",
+    "--chips": "chips",
+    "--batch": "batch",
+    "--seq": "seq",
+    "--decode-len": "decode_len",
+    "--tokens": "tokens",
+    "--mfu": "mfu",
+    "--compute": "compute",
+}
+OPTION_FOR_PARAM = {param: option for option, param in PARAM_FOR_OPTION.items()}
+
+Json = dict[str, Any]
+Report = tuple[Json | list[Json], list[str]]  # (--json value, human-readable lines)
+
+
+class CliError(Exception):
+    """Bad input; the message already names the command-line option."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors as :class:`CliError` (one line, no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{message} (see '{self.prog} --help')")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _message(option: str | None, err: InvalidInputError) -> str:
+    """The library's message with its parameter name swapped for the CLI option."""
+    msg = _one_line(str(err))
+    if option is None:
+        return msg
+    if PARAM_FOR_OPTION.get(option) == err.param and msg.startswith(f"{err.param} "):
+        return option + msg[len(err.param) :]
+    return f"{option}: {msg}"
+
+
+@contextmanager
+def _blame(option: str | None = None) -> Iterator[None]:
+    """Turn an :class:`InvalidInputError` into a :class:`CliError` naming ``option``
+    (by default the option that feeds the library parameter in the error)."""
+    try:
+        yield
+    except InvalidInputError as e:
+        raise CliError(_message(option or OPTION_FOR_PARAM.get(e.param), e)) from e
+
+
+def _number(text: str) -> int | float | str:
+    """``text`` as an int, else a float, else unchanged (the library then rejects it by name)."""
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _count(option: str, text: str, maximum: int) -> int:
+    with _blame(option):
+        return check_count(option, _number(text), maximum=maximum)
+
+
+def _model(text: str) -> Model:
+    with _blame("--model"):
+        return get_model(text)
+
+
+def _chip(text: str) -> Chip:
+    with _blame("--chip"):
+        return get_chip(text)
+
+
+def _dtype(option: str, text: str) -> DType:
+    with _blame(option):
+        return get_dtype(text)
+
+
+def _compute(text: str, chip: Chip) -> DType:
+    d = _dtype("--compute", text)
+    with _blame("--compute"):
+        chip.flops(d)
+    return d
+
+
+def _bytes(value: float) -> str:
+    """Bytes in SI prefixes, with the IEC figure beside it when it reads differently."""
+    si, iec = fmt(value, "B"), fmt(value, "B", system="iec")
+    return si if si == iec else f"{si}（{iec}）"
+
+
+def _largest_slice(chip: Chip) -> tuple[str, int]:
+    shape = chip.slices[-1]
+    return slice_name(shape), slice_chips(shape)
+
+
+def _too_big(option: str, what: str, need: float, chip: Chip, advice: str) -> CliError:
+    name, n = _largest_slice(chip)
+    return CliError(
+        f"{option}: {what} need {fmt(need, 'B')}, more than the largest {chip.name} slice "
+        f"({name}, {fmt(n)} chips, {fmt(n * chip.hbm_bytes, 'B')}) holds; {advice}"
+    )
+
+
+# ----------------------------------------------------------------------------- chips, models
+
+
+def _chip_json(c: Chip) -> Json:
+    data = asdict(c)
+    data["slices"] = [slice_name(s) for s in c.slices]
+    return data
+
+
+def _chip_lines(c: Chip) -> list[str]:
+    fp8 = fmt(c.fp8_flops, "FLOP/s") if c.fp8_flops is not None else "不支持"
+    price = f"{fmt(c.price_per_hour, '$')} / 芯片·小时" if c.price_per_hour is not None else "无公开价格"
+    return [
+        f"{c.key}：{c.name}",
+        f"  bf16 算力：{fmt(c.bf16_flops, 'FLOP/s')}；int8：{fmt(c.int8_ops, 'OP/s')}；fp8：{fp8}",
+        f"  HBM 容量：{_bytes(c.hbm_bytes)}；HBM 带宽：{fmt(c.hbm_bw, 'B/s')}；互联带宽：{fmt(c.ici_bw, 'B/s')}",
+        f"  价格：{price}",
+        f"  切片：{', '.join(slice_name(s) for s in c.slices)}",
+    ]
+
+
+def cmd_chips(args: argparse.Namespace) -> Report:
+    chips = list(CHIPS.values())
+    lines = [line for c in chips for line in _chip_lines(c)]
+    return [_chip_json(c) for c in chips], lines
+
+
+def _model_json(m: Model) -> Json:
+    data = asdict(m)
+    data.update(
+        param_count=m.param_count,
+        exact_param_count=m.exact_param_count,
+        kv_elements_per_token=m.kv_elements_per_token,
+    )
+    return data
+
+
+def _model_lines(m: Model) -> list[str]:
+    return [
+        f"{m.key}：{m.name}",
+        f"  参数量：{fmt(m.param_count, 'params')}（按形状精确计算：{fmt(m.exact_param_count, 'params', sig=6)}）",
+        f"  层数 L：{fmt(m.L)}；隐藏维度 D：{fmt(m.D)}；前馈维度 F：{fmt(m.F)}",
+        f"  查询头 N：{fmt(m.N)}；KV 头 K：{fmt(m.K)}；头维度 H：{fmt(m.H)}；词表 V：{fmt(m.V)}",
+        f"  每 token 的 KV 缓存元素数（2KHL）：{fmt(m.kv_elements_per_token)}",
+    ]
+
+
+def cmd_models(args: argparse.Namespace) -> Report:
+    models = list(MODELS.values())
+    lines = [line for m in models for line in _model_lines(m)]
+    return [_model_json(m) for m in models], lines
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def cmd_memory(args: argparse.Namespace) -> Report:
+    m, c = _model(args.model), _chip(args.chip)
+    w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
+    batch = _count("--batch", args.batch, MAX_BATCH)
+    seq = _count("--seq", args.seq, MAX_SEQ)
+    with _blame():
+        p = param_bytes(m, w)
+        k = kv_cache_bytes(m, kv, batch=batch, seq=seq)
+        if min_chips(p, c) > _largest_slice(c)[1]:
+            raise _too_big("--model", f"{m.name}'s {w.name} weights", p, c, "use --weights int8/int4")
+        if min_chips(p + k, c) > _largest_slice(c)[1]:
+            raise _too_big("--batch", "weights and KV caches", p + k, c, "lower --batch or --seq")
+        b = memory_budget(m, c, weights=w, kv=kv, batch=batch, seq=seq)
+    data: Json = {
+        "model": m.key,
+        "chip": c.key,
+        "weights": w.name,
+        "kv": kv.name,
+        "batch": batch,
+        "seq": seq,
+        "param_bytes": b.param_bytes,
+        "kv_bytes_per_token": kv_bytes_per_token(m, kv),
+        "kv_bytes": b.kv_bytes,
+        "total_bytes": b.total_bytes,
+        "hbm_bytes_per_chip": c.hbm_bytes,
+        "min_chips": b.min_chips,
+        "slice": b.slice_name,
+        "slice_chips": b.slice_chips,
+    }
+    lines = [
+        f"模型：{m.name}（权重 {w.name}，KV 缓存 {kv.name}）",
+        f"芯片：{c.name}（每芯片 HBM {_bytes(c.hbm_bytes)}）",
+        f"权重：{_bytes(b.param_bytes)}",
+        f"每 token 的 KV 缓存：{_bytes(data['kv_bytes_per_token'])}",
+        f"KV 缓存（批大小 {fmt(batch)} × 序列长度 {fmt(seq)}）：{_bytes(b.kv_bytes)}",
+        f"合计：{_bytes(b.total_bytes)}",
+        f"最少芯片数：{fmt(b.min_chips)}",
+        f"最小切片：{b.slice_name}（{fmt(b.slice_chips)} 个芯片）",
+    ]
+    return data, lines
+
+
+# ----------------------------------------------------------------------------- decode, fit
+
+_BOUND = {"memory": "受内存带宽限制", "compute": "受算力限制"}
+
+
+def _price_line(usd: float | None, c: Chip) -> str:
+    value = fmt(usd, "$") if usd is not None else f"无（{c.name} 没有公开价格）"
+    return f"每百万 token 成本：{value}"
+
+
+def cmd_decode(args: argparse.Namespace) -> Report:
+    m, c = _model(args.model), _chip(args.chip)
+    w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
+    compute = _compute(args.compute, c)
+    chips = _count("--chips", args.chips, MAX_CHIPS)
+    batch = _count("--batch", args.batch, MAX_BATCH)
+    seq = _count("--seq", args.seq, MAX_SEQ)
+    decode_len = _count("--decode-len", args.decode_len, MAX_DECODE_LEN)
+    with _blame():
+        hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
+        s = decode_step(m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute)
+        t = throughput(s, decode_len=decode_len, chip=c)
+    data: Json = {
+        "model": m.key,
+        "chip": c.key,
+        "chips": chips,
+        "batch": batch,
+        "seq": seq,
+        "weights": w.name,
+        "kv": kv.name,
+        "compute": compute.name,
+        "decode_len": decode_len,
+        "step_time_s": s.step_time_s,
+        "param_time_s": s.param_time_s,
+        "kv_time_s": s.kv_time_s,
+        "flops_time_s": s.flops_time_s,
+        "mlp_time_s": s.mlp_time_s,
+        "bound": s.bound,
+        "tokens_per_s": t.tokens_per_s,
+        "tokens_per_s_per_chip": t.tokens_per_s_per_chip,
+        "queries_per_s_per_chip": t.queries_per_s_per_chip,
+        "usd_per_million_tokens": t.usd_per_million_tokens,
+    }
+    lines = [
+        f"模型：{m.name}（权重 {w.name}，KV 缓存 {kv.name}，计算 {compute.name}）",
+        f"芯片：{fmt(chips)} × {c.name}",
+        f"批大小：{fmt(batch)}，序列长度：{fmt(seq)}，解码长度：{fmt(decode_len)}",
+        f"每步时间：{fmt(s.step_time_s, 's')}（{_BOUND[s.bound]}）",
+        f"  加载权重：{fmt(s.param_time_s, 's')}",
+        f"  加载 KV 缓存：{fmt(s.kv_time_s, 's')}",
+        f"  矩阵乘法计算：{fmt(s.flops_time_s, 's')}",
+        f"吞吐量：{fmt(t.tokens_per_s, 'token/s')}",
+        f"每芯片吞吐量：{fmt(t.tokens_per_s_per_chip, 'token/s')}",
+        f"每芯片每秒完成请求数：{fmt(t.queries_per_s_per_chip, '个/s')}",
+        _price_line(t.usd_per_million_tokens, c),
+    ]
+    return data, lines
+
+
+def cmd_fit(args: argparse.Namespace) -> Report:
+    m, c = _model(args.model), _chip(args.chip)
+    w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
+    compute = _compute(args.compute, c)
+    seq = _count("--seq", args.seq, MAX_SEQ)
+    decode_len = _count("--decode-len", args.decode_len, MAX_DECODE_LEN)
+    with _blame():
+        if args.chips is None:
+            p = param_bytes(m, w)
+            if min_chips(p, c) > _largest_slice(c)[1]:
+                raise _too_big("--model", f"{m.name}'s {w.name} weights", p, c, "use --weights int8/int4")
+            shape: tuple[int, ...] | None = c.smallest_slice(min_chips(p, c))
+            chips = slice_chips(shape)
+        else:
+            chips = _count("--chips", args.chips, MAX_CHIPS)
+            shape = next((s for s in c.slices if slice_chips(s) == chips), None)
+        s = largest_fitting_step(m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute)
+        t = throughput(s, decode_len=decode_len, chip=c)
+    data: Json = {
+        "model": m.key,
+        "chip": c.key,
+        "chips": chips,
+        "slice": slice_name(shape) if shape is not None else None,
+        "seq": seq,
+        "weights": w.name,
+        "kv": kv.name,
+        "compute": compute.name,
+        "decode_len": decode_len,
+        "max_batch": s.batch,
+        "step_time_s": s.step_time_s,
+        "bound": s.bound,
+        "tokens_per_s": t.tokens_per_s,
+        "tokens_per_s_per_chip": t.tokens_per_s_per_chip,
+        "queries_per_s_per_chip": t.queries_per_s_per_chip,
+        "usd_per_million_tokens": t.usd_per_million_tokens,
+    }
+    where = f"切片 {slice_name(shape)}" if shape is not None else f"不是 {c.name} 的标准切片"
+    lines = [
+        f"模型：{m.name}（权重 {w.name}，KV 缓存 {kv.name}，计算 {compute.name}）",
+        f"芯片：{fmt(chips)} × {c.name}（{where}）",
+        f"序列长度：{fmt(seq)}，解码长度：{fmt(decode_len)}",
+        f"最大批大小：{fmt(s.batch)}",
+        f"每步时间：{fmt(s.step_time_s, 's')}（{_BOUND[s.bound]}）",
+        f"吞吐量：{fmt(t.tokens_per_s, 'token/s')}",
+        f"每芯片吞吐量：{fmt(t.tokens_per_s_per_chip, 'token/s')}",
+        f"每芯片每秒完成请求数：{fmt(t.queries_per_s_per_chip, '个/s')}",
+        _price_line(t.usd_per_million_tokens, c),
+    ]
+    return data, lines
+
+
+# ----------------------------------------------------------------------------- prefill
+
+
+def cmd_prefill(args: argparse.Namespace) -> Report:
+    m, c = _model(args.model), _chip(args.chip)
+    compute = _compute(args.compute, c)
+    chips = _count("--chips", args.chips, MAX_CHIPS)
+    tokens = _count("--tokens", args.tokens, MAX_TOKENS)
+    with _blame("--mfu"):
+        mfu = check_fraction("--mfu", _number(args.mfu))
+    with _blame():
+        flops = prefill_flops(m, tokens=tokens)
+        latency = prefill_latency(m, c, chips=chips, tokens=tokens, mfu=mfu, compute=compute)
+    data: Json = {
+        "model": m.key,
+        "chip": c.key,
+        "chips": chips,
+        "tokens": tokens,
+        "mfu": mfu,
+        "compute": compute.name,
+        "flops": flops,
+        "latency_s": latency,
+    }
+    lines = [
+        f"模型：{m.name}（计算 {compute.name}）",
+        f"芯片：{fmt(chips)} × {c.name}，MFU：{fmt(mfu * 100, '%')}",
+        f"预填充 token 数：{fmt(tokens)}",
+        f"预填充计算量：{fmt(flops, 'FLOPs')}",
+        f"预填充延迟：{fmt(latency, 's')}",
+    ]
+    return data, lines
+
+
+# ----------------------------------------------------------------------------- parser, main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``servingmath`` argument parser (numbers stay strings; the commands validate them)."""
+    parser = _Parser(
+        prog=PROG,
+        description="LLM 推理服务的估算：显存、解码步时间、吞吐量、预填充延迟。",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--json", action="store_true", dest="json_first", help="输出 JSON（基本单位）")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = _Parser(add_help=False, allow_abbrev=False)
+    common.add_argument("--json", action="store_true", help="输出一个 JSON 值（字节、秒等基本单位）")
+
+    def add(name: str, run: Callable[[argparse.Namespace], Report], text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=text, description=text, allow_abbrev=False)
+        p.set_defaults(run=run)
+        return p
+
+    def model_chip(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", required=True, help="模型名（见 servingmath models）或 config.json 路径")
+        p.add_argument("--chip", default="tpu-v5e", help="芯片名（见 servingmath chips），默认 tpu-v5e")
+
+    def dtypes(p: argparse.ArgumentParser, *, compute: bool) -> None:
+        p.add_argument("--weights", required=True, help="权重精度：bf16、fp8、int8、int4")
+        p.add_argument("--kv", required=True, help="KV 缓存精度：bf16、fp8、int8、int4")
+        if compute:
+            p.add_argument("--compute", default="bf16", help="矩阵乘法输入精度，默认 bf16")
+
+    add(cmd_chips.__name__[4:], cmd_chips, "列出芯片预设")
+    add("models", cmd_models, "列出模型预设")
+
+    p = add("memory", cmd_memory, "权重和 KV 缓存占多少显存，至少要几个芯片")
+    model_chip(p)
+    dtypes(p, compute=False)
+    p.add_argument("--batch", required=True, metavar="N", help="批大小（并发序列数）")
+    p.add_argument("--seq", required=True, metavar="N", help="每个序列的 token 数")
+
+    p = add("decode", cmd_decode, "一个解码步的时间、吞吐量和成本")
+    model_chip(p)
+    p.add_argument("--chips", required=True, metavar="N", help="芯片数")
+    p.add_argument("--batch", required=True, metavar="N", help="批大小（并发序列数）")
+    p.add_argument("--seq", required=True, metavar="N", help="每个序列缓存的 token 数")
+    dtypes(p, compute=True)
+    p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
+
+    p = add("fit", cmd_fit, "放得下的最大批大小及其解码步时间")
+    model_chip(p)
+    p.add_argument("--seq", required=True, metavar="N", help="每个序列缓存的 token 数")
+    p.add_argument("--chips", metavar="N", help="芯片数；默认取能放下权重的最小切片")
+    dtypes(p, compute=True)
+    p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
+
+    p = add("prefill", cmd_prefill, "预填充延迟")
+    model_chip(p)
+    p.add_argument("--chips", required=True, metavar="N", help="芯片数")
+    p.add_argument("--tokens", required=True, metavar="N", help="预填充的 token 数")
+    p.add_argument("--mfu", required=True, metavar="X", help="模型 FLOPs 利用率，(0, 1] 之间")
+    p.add_argument("--compute", default="bf16", help="矩阵乘法输入精度，默认 bf16")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        data, lines = args.run(args)
+        if args.json or args.json_first:
+            out = json.dumps(data, ensure_ascii=False, allow_nan=False, indent=2)
+        else:
+            out = "\n".join(lines)
+    except SystemExit as e:  # --help
+        return e.code if isinstance(e.code, int) else 0
+    except CliError as e:
+        print(f"{PROG}: error: {_one_line(str(e))}", file=sys.stderr)
+        return 2
+    except InvalidInputError as e:  # a library check no option accounts for
+        print(f"{PROG}: error: {_message(OPTION_FOR_PARAM.get(e.param), e)}", file=sys.stderr)
+        return 2
+    print(out)
+    return 0
