@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
 from servingmath.dtypes import DType, get_dtype
-from servingmath.errors import DoesNotFitError, InvalidInputError, check_count, check_fraction
+from servingmath.errors import InvalidInputError, check_count, check_fraction
 from servingmath.memory import (
     MAX_BATCH,
     MAX_SEQ,
@@ -87,7 +87,7 @@ def _one_line(text: str) -> str:
 def _message(option: str | None, err: InvalidInputError) -> str:
     """The library's message with its parameter name swapped for the CLI option."""
     msg = _one_line(str(err))
-    if option is None:
+    if option is None or msg.startswith(f"{option} "):
         return msg
     if PARAM_FOR_OPTION.get(option) == err.param and msg.startswith(f"{err.param} "):
         return option + msg[len(err.param) :]
@@ -175,7 +175,8 @@ def _chip_lines(c: Chip) -> list[str]:
     return [
         f"{c.key}：{c.name}",
         f"  bf16 算力：{fmt(c.bf16_flops, 'FLOP/s')}；int8：{fmt(c.int8_ops, 'OP/s')}；fp8：{fp8}",
-        f"  HBM 容量：{_bytes(c.hbm_bytes)}；HBM 带宽：{fmt(c.hbm_bw, 'B/s')}；互联带宽：{fmt(c.ici_bw, 'B/s')}",
+        f"  HBM 容量：{_bytes(c.hbm_bytes)}；HBM 带宽：{fmt(c.hbm_bw, 'B/s')}",
+        f"  互联带宽（每条链路，双向）：{fmt(c.ici_bw, 'B/s')}",
         f"  价格：{price}",
         f"  切片：{', '.join(slice_name(s) for s in c.slices)}",
     ]
@@ -200,7 +201,8 @@ def _model_json(m: Model) -> Json:
 def _model_lines(m: Model) -> list[str]:
     return [
         f"{m.key}：{m.name}",
-        f"  参数量：{fmt(m.param_count, 'params')}（按形状精确计算：{fmt(m.exact_param_count, 'params', sig=6)}）",
+        f"  参数量：{fmt(m.param_count, 'params')}",
+        f"  按形状精确计算的参数量：{fmt(m.exact_param_count, 'params', sig=6)}",
         f"  层数 L：{fmt(m.L)}；隐藏维度 D：{fmt(m.D)}；前馈维度 F：{fmt(m.F)}",
         f"  查询头 N：{fmt(m.N)}；KV 头 K：{fmt(m.K)}；头维度 H：{fmt(m.H)}；词表 V：{fmt(m.V)}",
         f"  每 token 的 KV 缓存元素数（2KHL）：{fmt(m.kv_elements_per_token)}",
@@ -247,7 +249,7 @@ def cmd_memory(args: argparse.Namespace) -> Report:
     }
     lines = [
         f"模型：{m.name}（权重 {w.name}，KV 缓存 {kv.name}）",
-        f"芯片：{c.name}（每芯片 HBM {_bytes(c.hbm_bytes)}）",
+        f"芯片：{c.name}，每芯片 HBM {_bytes(c.hbm_bytes)}",
         f"权重：{_bytes(b.param_bytes)}",
         f"每 token 的 KV 缓存：{_bytes(data['kv_bytes_per_token'])}",
         f"KV 缓存（批大小 {fmt(batch)} × 序列长度 {fmt(seq)}）：{_bytes(b.kv_bytes)}",
@@ -432,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
         if compute:
             p.add_argument("--compute", default="bf16", help="矩阵乘法输入精度，默认 bf16")
 
-    add(cmd_chips.__name__[4:], cmd_chips, "列出芯片预设")
+    add("chips", cmd_chips, "列出芯片预设")
     add("models", cmd_models, "列出模型预设")
 
     p = add("memory", cmd_memory, "权重和 KV 缓存占多少显存，至少要几个芯片")

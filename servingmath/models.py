@@ -142,6 +142,13 @@ def from_hf_config(path: str | Path) -> Model:
     )
 
 
+def _is_file(name: str | Path) -> bool:
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # e.g. a name too long to be a path (ENAMETOOLONG)
+        return False
+
+
 def get_model(name: str | Path | Model) -> Model:
     """A preset by key (``llama3-8b``, ``llama3-70b``, ``llama3-405b``, ``llama2-70b``)
     or a path to a ``config.json``.
@@ -150,12 +157,16 @@ def get_model(name: str | Path | Model) -> Model:
     Traceback (most recent call last):
     ...
     servingmath.errors.UnknownNameError: unknown model 'gpt-5'; choose one of: llama3-8b, ...
+    >>> get_model("x" * 300)
+    Traceback (most recent call last):
+    ...
+    servingmath.errors.UnknownNameError: unknown model 'xxx...
     """
     if isinstance(name, Model):
         return name
     key = str(name).lower()
     if key in MODELS:
         return MODELS[key]
-    if str(name).endswith(".json") or Path(name).is_file():
+    if str(name).endswith(".json") or _is_file(name):
         return from_hf_config(name)
     raise unknown("model", name, [*MODELS, "or a path to a config.json"])
