@@ -1,0 +1,74 @@
+"""The strict build: it succeeds, and it fails loudly on a raising block or an unknown placeholder."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from conftest import mkdocs_build
+from project_copy import ROOT, copy_project
+
+pytestmark = pytest.mark.build
+
+
+def test_strict_build_succeeds(built_site: Path) -> None:
+    assert (built_site / "index.html").is_file()
+    assert (built_site / "chapter" / "basics" / "index.html").is_file()
+
+
+def test_a_raising_answer_block_fails_the_build_and_names_the_page(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    page = project / "docs" / "chapter" / "prefill.md"
+    page.write_text(
+        page.read_text(encoding="utf-8")
+        + '\n\n```python exec="on" session="broken"\nraise RuntimeError("deliberately broken answer")\n```\n',
+        encoding="utf-8",
+    )
+    proc = mkdocs_build(project, tmp_path / "site", extra_env={"PYTHONPATH": str(project)})
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0, log
+    assert "deliberately broken answer" in log
+    assert "chapter/prefill.md" in log
+
+
+def _load_hook(name: str):
+    spec = importlib.util.spec_from_file_location(f"hook_{name}", ROOT / "hooks" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_unknown_placeholder_fails_and_names_page() -> None:
+    from mkdocs.exceptions import PluginError
+
+    hook = _load_hook("placeholders")
+    for bad in ("{{ q2.nope }}", "{{ q2.batch|bold }}", "{{ nowhere:q2 }}", "{{ Q2 batch }}"):
+        with pytest.raises(PluginError, match=r"chapter/x\.md"):
+            hook.substitute(f"文字 {bad} 文字", "chapter/x.md")
+
+
+def test_placeholders_inside_code_are_left_alone() -> None:
+    hook = _load_hook("placeholders")
+    text = "`{{ q2.nope }}`\n\n```python\nprint('{{ q2.nope }}')\n```\n"
+    assert hook.substitute(text, "x.md") == text
+
+
+def test_placeholder_text_comes_from_the_library() -> None:
+    from servingmath.registry import all_values
+
+    hook = _load_hook("placeholders")
+    v = all_values()["q3.step.8"]
+    assert hook.substitute("{{ q3.step.8 }} / {{ q3.step.8|tex }}", "x.md") == f"{v.text} / {v.tex}"
+
+
+def test_failed_formula_conversion_names_the_page() -> None:
+    from mkdocs.exceptions import PluginError
+
+    hook = _load_hook("mathml")
+    ok = hook.convert_page('<div class="arithmatex">\\[x = \\frac{a}{b}\\]</div>', "p.md")
+    assert "<math" in ok and "\\frac" not in ok
+    for bad in ("x^", "\\frac{a}{b", "\\foo x", "\\left( x"):
+        with pytest.raises(PluginError, match=r"p\.md"):
+            hook.convert_page(f'<span class="arithmatex">\\({bad}\\)</span>', "p.md")
