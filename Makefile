@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-from-lock
 HOST   ?= 127.0.0.1:8000
+# Material prints a long banner about MkDocs 2.0 on every build; we pin MkDocs < 2.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help install test lint serve build bench update-golden lock clean
 

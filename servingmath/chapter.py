@@ -28,10 +28,18 @@ from servingmath.models import LLAMA3_70B, Model
 from servingmath.prefill import (
     completions_per_step,
     evicted_kv_tokens_per_step,
+    prefill_flops,
     prefill_latency,
     prefill_servers_per_generate_server,
 )
-from servingmath.roofline import DecodeStep, critical_batch, decode_step, largest_fitting_step, throughput
+from servingmath.roofline import (
+    DecodeStep,
+    Throughput,
+    critical_batch,
+    decode_step,
+    largest_fitting_step,
+    throughput,
+)
 from servingmath.sharding import mlp_matmul_times, tp_limit_bandwidth_bound, tp_limit_compute_bound
 from servingmath.shown import Shown, as_registry, shown
 
@@ -109,10 +117,16 @@ def _s(key: str, value: float, sig: int = 3) -> Shown:
 def model_values() -> list[Shown]:
     m = MODEL
     out = [shown(f"model.{k}", getattr(m, k), sig=6) for k in ("L", "D", "F", "N", "K", "H", "V")]
+    # The same shapes under lowercase keys: placeholders accept lowercase keys only.
+    lower = {"layers": "L", "d_model": "D", "d_ff": "F", "n_heads": "N", "n_kv_heads": "K", "d_head": "H"}
+    lower["vocab"] = "V"
+    out += [shown(f"model.{name}", getattr(m, k), sig=6) for name, k in lower.items()]
     out += [
         shown("model.params", m.param_count, "params", sig=2),
         shown("model.exact_params", m.exact_param_count, "params", sig=4),
         shown("model.params_gap_pct", (m.exact_param_count / m.param_count - 1) * 100, sig=2),
+        shown("model.kv_tensors", m.kv_elements_per_token / (m.K * m.H * m.L)),  # K and V
+        shown("model.flops_per_param", prefill_flops(m, tokens=1) / m.param_count),  # per token
     ]
     return out
 
@@ -128,6 +142,8 @@ def hardware_values() -> list[Shown]:
         ]
     out += [
         shown("hw.v5e.hbm", CHIP.hbm_bytes, "B", system="iec"),
+        shown("hw.v5e.hbm_gb", CHIP.hbm_bytes, "B"),
+        shown("hw.v5e.int8_over_bf16", CHIP.int8_ops / CHIP.bf16_flops),
         shown("hw.v5e.hbm_bw", CHIP.hbm_bw, "B/s"),
         shown("hw.v5e.int8", CHIP.int8_ops, "OP/s"),
     ]
@@ -144,11 +160,15 @@ def q1_values() -> list[Shown]:
         shown("q1.seq", Q1.seq, sig=6),
         shown("q1.seq_k", Q1.seq / 1024, "k"),
         shown("q1.batch", Q1.batch),
+        shown("q1.kv_elem_bytes", Q1.kv.bytes),
         _kib("q1.kv_per_token", per_token),
+        shown("q1.kv_per_token_bytes", per_token, sig=6),
         _b("q1.kv_per_token_si", per_token),
         _b("q1.kv_per_seq", per_seq),
         _b("q1.kv_total", total),
         _b("q1.params", params),
+        _b("q1.total_bytes", total + params),
+        shown("q1.chips_exact", (total + params) / CHIP.hbm_bytes),
         shown("q1.min_chips", min_chips(total + params, CHIP)),
     ]
 
@@ -161,6 +181,8 @@ def q2_values() -> list[Shown]:
         shown("q2.seq", Q2.seq, sig=6),
         shown("q2.dtype", Q2.weights.label),
         _b("q2.kv_bytes", b.kv_bytes),
+        _kib("q2.kv_bytes_iec", b.kv_bytes),
+        shown("q2.bytes_per_param", Q2.weights.bytes),
         _b("q2.param_bytes", b.param_bytes),
         _b("q2.total_bytes", b.total_bytes),
         shown("q2.chips_exact", b.total_bytes / CHIP.hbm_bytes, sig=3),
@@ -193,6 +215,9 @@ def q3_values() -> list[Shown]:
             shown(f"q3.chips.{n}", n),
             shown(f"q3.slice.{n}", slice_name(CHIP.smallest_slice(n))),
             _s(f"q3.step.{n}", step.step_time_s),
+            _s(f"q3.param_time.{n}", step.param_time_s),
+            _s(f"q3.kv_time.{n}", step.kv_time_s),
+            _s(f"q3.flops_time.{n}", step.flops_time_s),
             shown(f"q3.tps.{n}", t.tokens_per_s, "token/s", sig=4),
             shown(f"q3.tpsc.{n}", t.tokens_per_s_per_chip, "token/s/chip"),
         ]
@@ -200,8 +225,12 @@ def q3_values() -> list[Shown]:
 
 
 def q4_values() -> list[Shown]:
-    out = [shown("q4.c_over_w", CHIP.bf16_flops / CHIP.hbm_bw)]
-    for w, c in ((BF16, BF16), (INT8, BF16), (INT8, INT8)):
+    out = [
+        shown("q4.c_over_w", CHIP.bf16_flops / CHIP.hbm_bw),
+        shown("q4.c_over_w_int8", CHIP.int8_ops / CHIP.hbm_bw),
+        *(shown(f"q4.bytes.{d.name}", d.bytes) for d in DTYPES),
+    ]
+    for w, c in ((BF16, BF16), (INT8, BF16), (INT8, INT8), (INT4, BF16)):
         out.append(shown(f"q4.bcrit.{w.name}.{c.name}", critical_batch(CHIP, weights=w, compute=c)))
     return out
 
@@ -217,6 +246,7 @@ def q5_values() -> list[Shown]:
             shown(f"q5.{d.name}.label", d.label),
             _b(f"q5.{d.name}.params", p),
             _kib(f"q5.{d.name}.kv_per_token", kv_bytes_per_token(MODEL, d)),
+            _b(f"q5.{d.name}.kv_per_seq", kv_bytes_per_token(MODEL, d) * Q5.seq),
             shown(f"q5.{d.name}.chips_exact", p / CHIP.hbm_bytes),
             shown(f"q5.{d.name}.min_chips", n),
             shown(f"q5.{d.name}.slice", slice_name(sl)),
@@ -254,17 +284,25 @@ def q6_values() -> list[Shown]:
     return out
 
 
+def _fitting(d: DType, chips: int) -> tuple[DecodeStep, Throughput]:
+    """The decode step at the largest batch that fits ``chips`` chips in dtype ``d``, and its throughput."""
+    step = largest_fitting_step(MODEL, CHIP, chips=chips, seq=Q5.seq, weights=d, kv=d)
+    return step, throughput(step, decode_len=Q7.decode_len, chip=CHIP)
+
+
 def _qps_rows(prefix: str, chips_for: dict[str, int]) -> list[Shown]:
     out: list[Shown] = []
     for d in DTYPES:
         n = chips_for[d.name]
-        step = largest_fitting_step(MODEL, CHIP, chips=n, seq=Q5.seq, weights=d, kv=d)
-        t = throughput(step, decode_len=Q7.decode_len, chip=CHIP)
+        step, t = _fitting(d, n)
         out += [
             shown(f"{prefix}.{d.name}.slice", slice_name(CHIP.smallest_slice(n))),
             shown(f"{prefix}.{d.name}.chips", n),
             shown(f"{prefix}.{d.name}.batch", step.batch),
             _s(f"{prefix}.{d.name}.step", step.step_time_s),
+            _s(f"{prefix}.{d.name}.param_time", step.param_time_s),
+            _s(f"{prefix}.{d.name}.kv_time", step.kv_time_s),
+            _s(f"{prefix}.{d.name}.flops_time", step.flops_time_s),
             shown(f"{prefix}.{d.name}.bound", "计算受限" if step.bound == "compute" else "带宽受限"),
             shown(f"{prefix}.{d.name}.qps", t.queries_per_s_per_chip, sig=2),
         ]
@@ -279,7 +317,15 @@ def q7_values() -> list[Shown]:
 
 
 def q8_values() -> list[Shown]:
-    return _qps_rows("q8", {d.name: 2 * min_slice_chips(d) for d in DTYPES})
+    out = _qps_rows("q8", {d.name: 2 * min_slice_chips(d) for d in DTYPES})
+    for d in DTYPES:
+        before = _fitting(d, min_slice_chips(d))[1].queries_per_s_per_chip
+        after = _fitting(d, 2 * min_slice_chips(d))[1].queries_per_s_per_chip
+        out += [
+            shown(f"q8.{d.name}.bcrit", critical_batch(CHIP, weights=d)),
+            shown(f"q8.{d.name}.gain", after / before, sig=2),
+        ]
+    return out
 
 
 def q9_values() -> list[Shown]:
@@ -300,6 +346,12 @@ def q9_values() -> list[Shown]:
         shown("q9.batch", Q9.batch),
         shown("q9.hbm_over_ici", CHIP.hbm_bw / CHIP.ici_bw),
         shown("q9.y_bandwidth", y_b),
+        shown("q9.weight_bytes", Q9.weights.bytes),
+        shown("q9.act_bytes", BF16.bytes),
+        shown(
+            "q9.y_bandwidth_int8",
+            tp_limit_bandwidth_bound(MODEL, CHIP, batch=Q9.batch, weights=INT8, n_axes=Q9.n_axes),
+        ),
         _s("q9.t_ici", t.t_ici_s, sig=2),
         _s("q9.t_hbm", t.t_hbm_s, sig=2),
         _s("q9.t_math", t.t_math_s, sig=2),
@@ -315,6 +367,8 @@ def q10_values() -> list[Shown]:
     return [
         shown("q10.tokens", Q10.tokens, sig=6),
         shown("q10.chips", Q10.chips),
+        shown("q10.slice", slice_name(CHIP.smallest_slice(Q10.chips))),
+        shown("q10.flops", prefill_flops(MODEL, tokens=Q10.tokens), "FLOPs"),
         shown("q10.mfu_pct", Q10.mfu * 100),
         shown("q10.mfu", Q10.mfu),
         _s("q10.latency", q10_latency()),
@@ -343,23 +397,22 @@ def q12_values() -> list[Shown]:
     """Question 12: prefill servers as in Q10, generate servers as in Q3 (4x2, batch 32)."""
     step = _q3_step(Q3.chips[0]).step_time_s
     lat = q10_latency()
+    ratio = prefill_servers_per_generate_server(
+        prefill_latency_s=lat, step_time_s=step, batch=Q2.batch, decode_len=Q7.decode_len
+    )
     return [
         _s("q12.prefill_latency", lat),
         shown("q12.prefill_chips", Q10.chips),
         _s("q12.step", step),
         shown("q12.gen_chips", Q3.chips[0]),
+        shown("q12.gen_slice", slice_name(CHIP.smallest_slice(Q3.chips[0]))),
         shown("q12.batch", Q2.batch),
         shown("q12.decode_len", Q7.decode_len),
         _s("q12.generate_time", step * Q7.decode_len),
         shown("q12.prefill_rate", 1 / lat, "序列/秒"),
         shown("q12.generate_rate", Q2.batch / (step * Q7.decode_len), "序列/秒"),
-        shown(
-            "q12.ratio",
-            prefill_servers_per_generate_server(
-                prefill_latency_s=lat, step_time_s=step, batch=Q2.batch, decode_len=Q7.decode_len
-            ),
-            sig=2,
-        ),
+        shown("q12.ratio", ratio, sig=2),
+        shown("q12.chip_ratio", ratio * Q10.chips / Q3.chips[0], sig=2),
     ]
 
 

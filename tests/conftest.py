@@ -34,7 +34,7 @@ def mkdocs_build(
     project: Path, out: Path, *, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``mkdocs build --strict`` for ``project`` into ``out``; return the finished process."""
-    env = {**os.environ, **(extra_env or {})}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(extra_env or {})}
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=project,

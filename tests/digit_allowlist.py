@@ -11,8 +11,8 @@ import re
 
 ALLOWED: tuple[tuple[str, str], ...] = (
     # model names
-    (r"LLaMA\s?\d(?:\.\d)?(?:[- ]\d+B)?", "LLaMA 3-70B, LLaMA 3-8B, LLaMA 3-405B, LLaMA 70B"),
     (r"LLaMA\s\d+B", "LLaMA 70B"),
+    (r"LLaMA\s?\d(?:\.\d)?(?:[- ]\d+B)?", "LLaMA 3-70B, LLaMA 3-8B, LLaMA 3-405B, LLaMA 70B"),
     (r"Llama[- ]\d(?:\.\d)?(?:[- ]\d+B)?", "Llama 2 70B, Llama-3-8B (as MLPerf/JetStream write them)"),
     (r"\b\d+B\b(?=\s*(?:模型|参数))", "“70B 模型” as a model size name"),
     # chips and formats
