@@ -41,10 +41,9 @@ def main() -> None:
         for scheme in ("default", "slate"):
             ctx = browser.new_context(viewport={"width": args.width, "height": 900})
             ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-            ctx.add_init_script(
-                "localStorage.setItem('/.__palette', JSON.stringify({index: %d, color: {scheme: '%s'}}))"
-                % (0 if scheme == "default" else 1, scheme)
-            )
+            index = 0 if scheme == "default" else 1
+            palette = f"{{index: {index}, color: {{scheme: '{scheme}'}}}}"
+            ctx.add_init_script(f"localStorage.setItem('/.__palette', JSON.stringify({palette}))")
             page = ctx.new_page()
             for path in pages:
                 if args.only and args.only not in path:
