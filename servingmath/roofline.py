@@ -22,8 +22,9 @@ from typing import Literal
 from servingmath.chips import Chip, get_chip
 from servingmath.dtypes import DType, get_dtype
 from servingmath.errors import DoesNotFitError, check_count
-from servingmath.memory import kv_cache_bytes, max_batch, param_bytes
+from servingmath.memory import MAX_BATCH, kv_cache_bytes, max_batch, param_bytes
 from servingmath.models import Model, get_model
+from servingmath.units import fmt
 
 Bound = Literal["memory", "compute"]
 
@@ -85,18 +86,19 @@ def decode_step(
     m, c = get_model(model), get_chip(chip)
     n = check_count("chips", chips, maximum=10**6)
     p = param_bytes(m, weights)
-    k = kv_cache_bytes(m, kv, batch=batch, seq=seq)
+    b = check_count("batch", batch, maximum=MAX_BATCH)
+    k = kv_cache_bytes(m, kv, batch=b, seq=seq)
     if check_fit and p + k > n * c.hbm_bytes:
         raise DoesNotFitError(
             "batch",
-            f"batch {batch} at seq {seq} needs {(p + k) / 1e9:.1f} GB, more than the "
-            f"{n * c.hbm_bytes / 1e9:.1f} GB of {n} x {c.name}; lower batch or seq, or add chips",
+            f"batch {b} at seq {seq} needs {fmt(p + k, 'B')}, more than the "
+            f"{fmt(n * c.hbm_bytes, 'B')} of {n} x {c.name}; lower batch or seq, or add chips",
         )
     return DecodeStep(
         param_time_s=p / (n * c.hbm_bw),
         kv_time_s=k / (n * c.hbm_bw),
-        flops_time_s=2 * m.param_count * batch / (n * c.flops(compute)),
-        batch=batch,
+        flops_time_s=2 * m.param_count * b / (n * c.flops(compute)),
+        batch=b,
         chips=n,
     )
 
