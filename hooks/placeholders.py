@@ -18,7 +18,7 @@ from mkdocs.exceptions import PluginError
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 # Fenced blocks (``` or ~~~, any indent) and inline code spans are not touched.
 CODE = re.compile(r"(^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\2[ \t]*$|`[^`\n]+`)", re.M | re.S)
-KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+KEY = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 
 
 def _namespaces() -> dict[str, Callable[[str], str]]:
@@ -50,18 +50,36 @@ def resolve(expr: str, where: str) -> str:
     if flt not in ("", "tex"):
         raise PluginError(f"{where}: unknown filter '|{flt}' in '{{{{ {expr} }}}}' (allowed: |tex)")
     shown = values[key]
-    return shown.tex if flt == "tex" else shown.text
+    text = shown.tex if flt == "tex" else shown.text
+    from servingmath import ledger
+
+    ledger.cite(f"{key}|tex" if flt else key, shown.value, shown.unit, text)  # -> site/numbers.json
+    return text
+
+
+def _indented(text: str, markdown: str, pos: int) -> str:
+    """Indent the continuation lines of a multi-line replacement (an errata note inside an
+    answer admonition) like the line the placeholder at ``pos`` sits on."""
+    start = markdown.rfind("\n", 0, pos) + 1
+    indent = re.match(r"[ \t]*", markdown[start:pos]).group(0)  # type: ignore[union-attr]
+    return text.replace("\n", "\n" + indent) if indent and "\n" in text else text
 
 
 def substitute(markdown: str, where: str) -> str:
     """Resolve every placeholder outside code."""
     out: list[str] = []
     pos = 0
+
+    def sub(segment: str, offset: int) -> str:
+        return PLACEHOLDER.sub(
+            lambda p: _indented(resolve(p.group(1), where), markdown, offset + p.start()), segment
+        )
+
     for m in CODE.finditer(markdown):
-        out.append(PLACEHOLDER.sub(lambda p: resolve(p.group(1), where), markdown[pos : m.start()]))
+        out.append(sub(markdown[pos : m.start()], pos))
         out.append(m.group(0))
         pos = m.end()
-    out.append(PLACEHOLDER.sub(lambda p: resolve(p.group(1), where), markdown[pos:]))
+    out.append(sub(markdown[pos:], pos))
     return "".join(out)
 
 

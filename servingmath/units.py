@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from servingmath import ledger
 from servingmath.errors import InvalidInputError
 
 KB, MB, GB, TB = 1e3, 1e6, 1e9, 1e12
@@ -55,7 +56,12 @@ def num(value: float, sig: int = 3) -> str:
     >>> num(96.0)
     '96'
     """
-    x = _check(value)
+    text = _num(_check(value), sig)
+    ledger.note_format(value, "", text)  # records only while a page's ledger is active
+    return text
+
+
+def _num(x: float, sig: int) -> str:
     if x == 0:
         return "0"
     exp = math.floor(math.log10(abs(x)))
@@ -73,7 +79,12 @@ def sci(value: float, sig: int = 3, style: Style = "text") -> str:
     >>> sci(5.91e17, 2, style="latex")
     '5.9 \\\\times 10^{17}'
     """
-    x = _check(value)
+    text = _sci(_check(value), sig, style)
+    ledger.note_format(value, "", text)  # records only while a page's ledger is active
+    return text
+
+
+def _sci(x: float, sig: int, style: Style) -> str:
     if x == 0:
         return "0"
     mant, exp = f"{x:.{sig - 1}e}".split("e")
@@ -112,7 +123,12 @@ def fmt(
     ...
     servingmath.errors.InvalidInputError: value to format must be a finite number, got nan
     """
-    x = _check(value)
+    text = _fmt(_check(value), unit, sig, system, style)
+    ledger.note_format(value, unit, text)  # records only while a page's ledger is active
+    return text
+
+
+def _fmt(x: float, unit: str, sig: int, system: System, style: Style) -> str:
     if unit == "B":
         scaled, name = _scaled(x, _IEC if system == "iec" else _SI, "B")
         number, unit_text = num(scaled, sig), name
@@ -127,7 +143,7 @@ def fmt(
     else:
         number, unit_text = num(x, sig), unit
     if style == "latex":
-        number = number.replace(",", "{,}")
+        number = number.replace(",", "")  # MathML renders a grouping comma as punctuation
         unit_tex = unit_text.replace("$", "\\$")
         return f"{number}\\,\\text{{{unit_tex}}}" if unit_text else number
     return f"{number} {unit_text}" if unit_text else number
