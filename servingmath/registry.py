@@ -10,16 +10,34 @@ by one provider only.
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from servingmath.shown import Shown, as_registry
 
 # One module per page family; each key prefix belongs to one module.
-PROVIDERS: tuple[str, ...] = ("servingmath.chapter",)
+PROVIDERS: tuple[str, ...] = (
+    "servingmath.chapter",
+    "servingmath.exercises",
+    "servingmath.chip_compare",
+    "servingmath.observations",
+    "servingmath.measured",
+)
 
 
-def all_values() -> dict[str, Shown]:
-    """Every named value, from every provider; duplicate keys are an error."""
+def all_values() -> Mapping[str, Shown]:
+    """Every named value, from every provider; duplicate keys are an error.
+
+    Computed once per process (the values depend only on the code, which the site build
+    re-imports on every rebuild), and read-only.
+    """
+    return MappingProxyType(_computed())
+
+
+@functools.cache
+def _computed() -> dict[str, Shown]:
     items: list[Shown] = []
     for name in PROVIDERS:
         items.extend(importlib.import_module(name).values().values())

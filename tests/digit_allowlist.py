@@ -14,7 +14,9 @@ ALLOWED: tuple[tuple[str, str], ...] = (
     (r"LLaMA\s\d+B", "LLaMA 70B"),
     (r"LLaMA\s?\d(?:\.\d)?(?:[- ]\d+B)?", "LLaMA 3-70B, LLaMA 3-8B, LLaMA 3-405B, LLaMA 70B"),
     (r"Llama[- ]\d(?:\.\d)?(?:[- ]\d+B)?", "Llama 2 70B, Llama-3-8B (as MLPerf/JetStream write them)"),
-    (r"\b\d+B\b(?=\s*(?:模型|参数))", "“70B 模型” as a model size name"),
+    (r"\b(?:8|70|405)B\b", "the LLaMA model sizes as short names (70B, 8B, 405B)"),
+    (r"\bllama\d-\d+b(?:-\d+)?\b", "MLPerf benchmark ids (llama2-70b-99)"),
+    (r"\bGPT-\d\b", "GPT-4 (the OpenOrca subset MLPerf uses)"),
     # chips and formats
     (r"TPU\s?v\d[ep]?(?:-\d+)?", "TPU v5e, TPU v5p, TPU v6e, TPU v5e-8"),
     (r"\bv\d[ep]\b", "v5e, v5p, v6e"),
@@ -40,5 +42,9 @@ ALLOWED: tuple[tuple[str, str], ...] = (
     (r"\b127\.0\.0\.1(?::\d+)?", "the local preview address"),
     (r"\b[A-Za-z_]+\d+[A-Za-z_]*\b", "identifiers containing digits (jieba, utf8, h1…)"),
 )
+
+# Inside formulas the structural constants 1 and 2 may be written out (2NP FLOPs for N
+# parameters, 1 + P/G, G/2); every other number in a formula comes from a placeholder.
+MATH_CONSTANT_RE = re.compile(r"(?<![\d.,])[12](?![\d.,])")
 
 ALLOWED_RE = re.compile("|".join(f"(?:{p})" for p, _ in ALLOWED), re.M)

@@ -17,6 +17,7 @@ ATTR_LIST = re.compile(r"\{\s*[#.:][^}\n]*\}")
 LINK_TARGET = re.compile(r"\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
 HTML_ATTR = re.compile(r"<[a-zA-Z/][^>\n]*>")
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+MATH = re.compile(r"\$\$.*?\$\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 
 
 def markdown_pages() -> list[Path]:
@@ -39,7 +40,10 @@ def placeholders(text: str) -> list[str]:
 
 
 def prose(text: str) -> str:
-    """The page with code, placeholders, comments, attribute lists, link targets and tags removed."""
+    """The page with code, placeholders, comments, attribute lists, link targets and tags removed,
+    and the structural constants 1 and 2 removed inside formulas."""
+    from digit_allowlist import MATH_CONSTANT_RE
+
     for pattern in (
         FRONT_MATTER,
         FENCE,
@@ -51,4 +55,4 @@ def prose(text: str) -> str:
         HTML_ATTR,
     ):
         text = pattern.sub(" ", text)
-    return text
+    return MATH.sub(lambda m: MATH_CONSTANT_RE.sub(" ", m.group(0)), text)

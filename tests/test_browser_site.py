@@ -65,8 +65,9 @@ def test_math_is_rendered_not_raw_tex(site_url: str, watched_page: PageWatch) ->
 def test_chinese_search_finds_the_chapter(site_url: str, watched_page: PageWatch) -> None:
     page = watched_page.page
     page.goto(site_url)
-    page.locator("label[for='__search']").first.click()
-    page.locator("input.md-search__input").fill("KV 缓存")
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill("KV 缓存")
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15000)
     hrefs = results.evaluate_all("els => els.map(e => e.getAttribute('href'))")

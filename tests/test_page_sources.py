@@ -30,6 +30,9 @@ def test_the_scanner_can_fail() -> None:
     assert hand_typed_digits(page) == ["批次 32 的延迟是  ，见问题 3 与 LLaMA 3-70B。"]
     assert hand_typed_digits("价格 {{ hw.v5e.price }}，问题 12，TPU v5e，第 7 章，int8。") == []
     assert hand_typed_digits("$$\nT = \\frac{112}{16}\n$$") != []
+    assert hand_typed_digits("\\(2 N P\\) 与 \\(1 + P/G\\)") == []
+    assert hand_typed_digits("\\(3 N P\\)") != []
+    assert hand_typed_digits("批次 2") != []
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
