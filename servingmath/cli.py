@@ -29,10 +29,17 @@ from typing import Any, NoReturn
 
 from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
 from servingmath.dtypes import DType, get_dtype
-from servingmath.errors import InvalidInputError, check_count, check_fraction
-from servingmath.memory import (
+from servingmath.errors import (
     MAX_BATCH,
+    MAX_CHIPS,
+    MAX_DECODE_LEN,
     MAX_SEQ,
+    MAX_TOKENS,
+    InvalidInputError,
+    check_count,
+    check_fraction,
+)
+from servingmath.memory import (
     hbm_left_for_kv,
     kv_bytes_per_token,
     kv_cache_bytes,
@@ -46,11 +53,6 @@ from servingmath.roofline import decode_step, largest_fitting_step, throughput
 from servingmath.units import fmt
 
 PROG = "servingmath"
-# Largest values the library accepts (servingmath.roofline, servingmath.prefill).
-MAX_CHIPS = 10**6
-MAX_DECODE_LEN = 10**7
-MAX_TOKENS = 10**8
-
 # CLI option -> the library parameter it feeds (as named in InvalidInputError.param).
 PARAM_FOR_OPTION = {
     "--model": "model",

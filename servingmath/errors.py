@@ -11,6 +11,14 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
+# The largest values the library accepts. Bigger inputs are rejected with an error naming
+# the parameter, never clamped. One place, so the API and the CLI agree.
+MAX_CHIPS = 10**6
+MAX_BATCH = 10**7
+MAX_SEQ = 10**7
+MAX_DECODE_LEN = 10**7
+MAX_TOKENS = 10**8
+
 
 class InvalidInputError(ValueError):
     """A parameter is outside its allowed range; the message names it."""

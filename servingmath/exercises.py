@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from servingmath.chips import TPU_V5E, Chip, Shape, get_chip, slice_chips, slice_name
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
-from servingmath.errors import DoesNotFitError, check_count, check_positive
+from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_TOKENS, DoesNotFitError, check_count, check_positive
 from servingmath.memory import kv_cache_bytes, max_batch, min_chips, param_bytes
 from servingmath.models import LLAMA3_8B, LLAMA3_405B, Model, get_model
 from servingmath.roofline import DecodeStep, critical_batch, decode_step, throughput
@@ -134,7 +134,7 @@ def comms_time(
     0.0
     """
     m, c = get_model(model), get_chip(chip)
-    n = check_count("chips", chips, maximum=10**6)
+    n = check_count("chips", chips, maximum=MAX_CHIPS)
     k = check_count("collectives_per_layer", collectives_per_layer, maximum=100)
     if n == 1:
         return 0.0
@@ -160,8 +160,8 @@ def latency_bounds(
     (4.11, 0.989, 'hbm')
     """
     m, c = get_model(model), get_chip(chip)
-    n = check_count("chips", chips, maximum=10**6)
-    b = check_count("batch", batch, maximum=10**7)
+    n = check_count("chips", chips, maximum=MAX_CHIPS)
+    b = check_count("batch", batch, maximum=MAX_BATCH)
     return LatencyBounds(
         chips=n,
         slice=c.smallest_slice(n),
@@ -179,7 +179,7 @@ def mlp_activation_bytes(model: Model | str, *, tokens: int, dtype: DType | str 
     15.72864
     """
     m = get_model(model)
-    t = check_count("tokens", tokens, maximum=10**9)
+    t = check_count("tokens", tokens, maximum=MAX_TOKENS)
     return t * (m.D + MLP_UP_PROJECTIONS * m.F) * get_dtype(dtype).bytes
 
 
@@ -190,7 +190,7 @@ def logits_bytes(model: Model | str, *, tokens: int, dtype: DType | str = "bf16"
     61.56288
     """
     m = get_model(model)
-    t = check_count("tokens", tokens, maximum=10**9)
+    t = check_count("tokens", tokens, maximum=MAX_TOKENS)
     return t * m.V * get_dtype(dtype).bytes
 
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from servingmath.chips import H100, H200, TPU_V5E, Chip
 from servingmath.dtypes import BF16, FP8, INT8, DType
-from servingmath.errors import InvalidInputError, check_count, check_positive
+from servingmath.errors import MAX_CHIPS, MAX_SEQ, InvalidInputError, check_count, check_positive
 from servingmath.memory import max_batch
 from servingmath.models import LLAMA2_70B, LLAMA3_8B, Model
 from servingmath.roofline import DecodeStep, critical_batch, decode_step
@@ -133,7 +133,7 @@ class Row:
     @property
     def replicas(self) -> int:
         """Independent model copies: ``chips / tp``."""
-        n = check_count("chips", self.chips, maximum=10**6)
+        n = check_count("chips", self.chips, maximum=MAX_CHIPS)
         t = check_count("tp", self.tp, maximum=n)
         if n % t:
             raise InvalidInputError("tp", f"tp must divide chips ({n}), got {t}")
@@ -277,7 +277,7 @@ def bound(row: Row, *, prompt_len: int = 0) -> Bound:
     >>> b.seq, b.batch, round(b.step_time_s * 1e3, 2), round(b.tokens_per_s)
     (512, 128, 3.75, 34106)
     """
-    p = check_count("prompt_len", prompt_len, minimum=0, maximum=10**7)
+    p = check_count("prompt_len", prompt_len, minimum=0, maximum=MAX_SEQ)
     g = row.decode_len
     seq = p + math.ceil(g / 2)
     fits = max_batch(row.model, row.chip, chips=row.tp, weights=row.weights, kv=row.kv, seq=seq)

@@ -21,11 +21,8 @@ from dataclasses import dataclass
 
 from servingmath.chips import Chip, Shape, get_chip, slice_chips, slice_name
 from servingmath.dtypes import DType, get_dtype
-from servingmath.errors import DoesNotFitError, check_count
+from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_SEQ, DoesNotFitError, check_count
 from servingmath.models import Model, get_model
-
-MAX_SEQ = 10**7
-MAX_BATCH = 10**7
 
 
 def kv_bytes_per_token(model: Model | str, kv: DType | str) -> float:
@@ -103,7 +100,7 @@ def hbm_left_for_kv(model: Model | str, chip: Chip | str, *, chips: int, weights
     >>> round(hbm_left_for_kv("llama3-70b", "tpu-v5e", chips=8, weights="int8") / 1e9, 1)
     67.4
     """
-    n = check_count("chips", chips, maximum=10**6)
+    n = check_count("chips", chips, maximum=MAX_CHIPS)
     c = get_chip(chip)
     left = n * c.hbm_bytes - param_bytes(model, weights)
     if left <= 0:

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from servingmath.chips import Chip, get_chip
 from servingmath.dtypes import DType
-from servingmath.errors import check_count, check_fraction, check_positive
+from servingmath.errors import (
+    MAX_BATCH,
+    MAX_CHIPS,
+    MAX_DECODE_LEN,
+    MAX_TOKENS,
+    check_count,
+    check_fraction,
+    check_positive,
+)
 from servingmath.models import Model, get_model
 
 
@@ -20,7 +28,7 @@ def prefill_flops(model: Model | str, *, tokens: int) -> float:
     >>> prefill_flops("llama3-70b", tokens=1) / 1e9
     140.0
     """
-    t = check_count("tokens", tokens, maximum=10**8)
+    t = check_count("tokens", tokens, maximum=MAX_TOKENS)
     return 2 * get_model(model).param_count * t
 
 
@@ -34,7 +42,7 @@ def prefill_latency(
     compute: DType | str = "bf16",
 ) -> float:
     """Seconds to prefill ``tokens`` tokens on ``chips`` chips at model FLOPs utilisation ``mfu``."""
-    n = check_count("chips", chips, maximum=10**6)
+    n = check_count("chips", chips, maximum=MAX_CHIPS)
     u = check_fraction("mfu", mfu)
     return prefill_flops(model, tokens=tokens) / (n * get_chip(chip).flops(compute) * u)
 
@@ -45,8 +53,8 @@ def completions_per_step(*, batch: int, decode_len: int) -> float:
     >>> completions_per_step(batch=32, decode_len=4096)
     0.0078125
     """
-    b = check_count("batch", batch, maximum=10**7)
-    g = check_count("decode_len", decode_len, maximum=10**8)
+    b = check_count("batch", batch, maximum=MAX_BATCH)
+    g = check_count("decode_len", decode_len, maximum=MAX_DECODE_LEN)
     return b / g
 
 
@@ -56,7 +64,7 @@ def evicted_kv_tokens_per_step(*, batch: int, prefill_len: int, decode_len: int)
     >>> evicted_kv_tokens_per_step(batch=32, prefill_len=8192, decode_len=4096)
     96.0
     """
-    p = check_count("prefill_len", prefill_len, maximum=10**8)
+    p = check_count("prefill_len", prefill_len, maximum=MAX_TOKENS)
     return completions_per_step(batch=batch, decode_len=decode_len) * (p + decode_len)
 
 
@@ -74,6 +82,6 @@ def prefill_servers_per_generate_server(
     """
     lat = check_positive("prefill_latency_s", prefill_latency_s)
     step = check_positive("step_time_s", step_time_s)
-    b = check_count("batch", batch, maximum=10**7)
-    g = check_count("decode_len", decode_len, maximum=10**8)
+    b = check_count("batch", batch, maximum=MAX_BATCH)
+    g = check_count("decode_len", decode_len, maximum=MAX_DECODE_LEN)
     return lat * b / (step * g)

@@ -25,8 +25,7 @@ import numpy as np
 
 from servingmath.chips import Chip, get_chip
 from servingmath.dtypes import DType, get_dtype
-from servingmath.errors import DoesNotFitError, check_count
-from servingmath.memory import MAX_BATCH, MAX_SEQ
+from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_SEQ, DoesNotFitError, check_count
 from servingmath.models import Model, get_model
 from servingmath.sweep import FloatArray, IntArray
 
@@ -58,7 +57,7 @@ def reference_sweep(
 ) -> ReferenceSweep:
     """The chapter's reference code, one batch size at a time."""
     m, c = get_model(model), get_chip(chip)
-    num_chips = check_count("chips", chips, maximum=10**6)
+    num_chips = check_count("chips", chips, maximum=MAX_CHIPS)
     sequence_length = check_count("seq", seq, maximum=MAX_SEQ)
 
     param_count = m.param_count

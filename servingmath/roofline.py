@@ -21,8 +21,8 @@ from typing import Literal
 
 from servingmath.chips import Chip, get_chip
 from servingmath.dtypes import DType, get_dtype
-from servingmath.errors import DoesNotFitError, check_count
-from servingmath.memory import MAX_BATCH, kv_cache_bytes, max_batch, param_bytes
+from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_DECODE_LEN, DoesNotFitError, check_count
+from servingmath.memory import kv_cache_bytes, max_batch, param_bytes
 from servingmath.models import Model, get_model
 from servingmath.units import fmt
 
@@ -84,7 +84,7 @@ def decode_step(
     HBM raises :class:`~servingmath.errors.DoesNotFitError`.
     """
     m, c = get_model(model), get_chip(chip)
-    n = check_count("chips", chips, maximum=10**6)
+    n = check_count("chips", chips, maximum=MAX_CHIPS)
     p = param_bytes(m, weights)
     b = check_count("batch", batch, maximum=MAX_BATCH)
     k = kv_cache_bytes(m, kv, batch=b, seq=seq)
@@ -123,7 +123,7 @@ def throughput(step: DecodeStep, *, decode_len: int = 512, chip: Chip | str | No
     >>> round(t.usd_per_million_tokens, 3)  # 8 chips x $1.20/h for 7.2M tokens/h
     1.333
     """
-    g = check_count("decode_len", decode_len, maximum=10**7)
+    g = check_count("decode_len", decode_len, maximum=MAX_DECODE_LEN)
     tps = step.batch / step.step_time_s
     per_chip = tps / step.chips
     usd = None

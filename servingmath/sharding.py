@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from servingmath.chips import Chip, get_chip
 from servingmath.dtypes import DType, get_dtype
-from servingmath.errors import check_count
+from servingmath.errors import MAX_BATCH, MAX_CHIPS, check_count
 from servingmath.models import Model, get_model
 
 
@@ -51,7 +51,7 @@ def tp_limit_bandwidth_bound(
     98
     """
     m, c = get_model(model), get_chip(chip)
-    b = check_count("batch", batch, maximum=10**7)
+    b = check_count("batch", batch, maximum=MAX_BATCH)
     n = check_count("n_axes", n_axes, maximum=3)
     w, a = get_dtype(weights).bytes, get_dtype(compute).bytes
     return m.F * w * n * c.ici_bw / (a * b * c.hbm_bw)
@@ -89,8 +89,8 @@ def mlp_matmul_times(
     ([5.8, 17.9, 4.8], 'hbm')
     """
     m, c = get_model(model), get_chip(chip)
-    y = check_count("tp", tp, maximum=10**6)
-    b = check_count("batch", batch, maximum=10**7)
+    y = check_count("tp", tp, maximum=MAX_CHIPS)
+    b = check_count("batch", batch, maximum=MAX_BATCH)
     n = check_count("n_axes", n_axes, maximum=3)
     w, a = get_dtype(weights).bytes, get_dtype(compute).bytes
     return MatmulTimes(

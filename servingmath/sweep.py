@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from servingmath.chips import Chip, get_chip
 from servingmath.dtypes import DType
-from servingmath.errors import check_count
+from servingmath.errors import MAX_BATCH, MAX_CHIPS, check_count
 from servingmath.memory import kv_bytes_per_token, max_batch, param_bytes
 from servingmath.models import Model, get_model
 
@@ -69,10 +69,10 @@ def decode_sweep(
 ) -> DecodeSweep:
     """Decode step costs for every batch from 1 to the largest that fits in HBM."""
     m, c = get_model(model), get_chip(chip)
-    n = check_count("chips", chips, maximum=10**6)
+    n = check_count("chips", chips, maximum=MAX_CHIPS)
     top = max_batch(m, c, chips=n, weights=weights, kv=kv, seq=seq)
     if max_batch_limit is not None:
-        top = min(top, check_count("max_batch_limit", max_batch_limit, maximum=10**7))
+        top = min(top, check_count("max_batch_limit", max_batch_limit, maximum=MAX_BATCH))
     batch = np.arange(1, top + 1, dtype=np.int64)
     bw = n * c.hbm_bw
     return DecodeSweep(

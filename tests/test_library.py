@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import servingmath as sm
-from servingmath.errors import DoesNotFitError, InvalidInputError, UnknownNameError, check_count
-from servingmath.memory import MAX_BATCH
+from servingmath.errors import MAX_BATCH, DoesNotFitError, InvalidInputError, UnknownNameError, check_count
 
 # (model, chip, chips, weights, kv, compute)
 SWEEP_CASES: list[tuple[str, str, int, str, str, str]] = [

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 import servingmath as sm
 from servingmath.cli import main
-from servingmath.errors import DoesNotFitError, InvalidInputError, UnknownNameError
-from servingmath.memory import MAX_BATCH, MAX_SEQ
+from servingmath.errors import MAX_BATCH, MAX_SEQ, DoesNotFitError, InvalidInputError, UnknownNameError
 
 FAST = settings(max_examples=60, deadline=None)
 
