@@ -25,15 +25,8 @@ def _role(m: re.Match[str]) -> str:
 def fence_doctests(text: str) -> str:
     """Wrap every doctest block (from a ``>>>`` line to the next blank line) in a pycon fence.
 
-    >>> print(fence_doctests("Intro.\\n>>> 1 + 1\\n2\\n\\nMore."))
-    Intro.
-    <BLANKLINE>
-    ```pycon
-    >>> 1 + 1
-    2
-    ```
-    <BLANKLINE>
-    More.
+    >>> fence_doctests("Intro.\\n>>> 1 + 1\\n2\\n\\nMore.").splitlines()
+    ['Intro.', '', '```pycon', '>>> 1 + 1', '2', '```', '', 'More.']
     """
     out: list[str] = []
     indent: str | None = None
