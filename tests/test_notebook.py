@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+import nbformat
 import pytest
 import yaml
 from conftest import mkdocs_build
@@ -121,7 +122,13 @@ def test_built_page_is_executed_and_downloadable(built_site: Path) -> None:
     assert download.read_bytes() == NOTEBOOK.read_bytes()
     assert 'href="playground.py"' in html
     assert (built_site / "beyond" / "tiny-config.json").read_bytes() == CONFIG.read_bytes()
-    assert not list(built_site.rglob("*.ipynb"))
+    ipynb = built_site / "beyond" / "playground" / "playground.ipynb"
+    assert 'href="playground.ipynb"' in html
+    nb = nbformat.reads(ipynb.read_text(encoding="utf-8"), as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(not c.outputs for c in code), "the download must carry no outputs"
+    assert [c.source for c in nb.cells] == [c.source for c in jupytext.read(NOTEBOOK).cells]
     assert "cdnjs.cloudflare.com/ajax/libs/require" not in html
 
 

@@ -16,8 +16,9 @@
 # 这一页是一个 Jupyter 笔记本，每次构建网站时都会从头运行一遍，所以下面的输出总是当前版本的
 # servingmath 算出来的。它演示怎样用同一个库，把原章的答案换成**另一个模型**、**另一块芯片**重算。
 #
-# - 下载这个笔记本：[playground.py](playground.py)（jupytext 的 percent 格式：VS Code 可以逐个单元格运行，
-#   装了 jupytext 的 Jupyter 可以直接当笔记本打开，也可以当普通 Python 脚本运行）。
+# - 下载这个笔记本：[playground.ipynb](playground.ipynb)（Jupyter 笔记本，不含输出，下载后自己运行），
+#   或 [playground.py](playground.py)（jupytext 的 percent 格式：VS Code 可以逐个单元格运行，
+#   也可以当普通 Python 脚本运行）。
 # - 它读取的模型配置：[tiny-config.json](../tiny-config.json)，一个 Hugging Face 格式的 `config.json`，
 #   形状取自 Llama 3.2 1B。放在笔记本旁边即可。
 #
