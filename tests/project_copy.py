@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("mkdocs.yml", "docs", "hooks", "overrides", "servingmath")
+PARTS = ("mkdocs.yml", "docs", "hooks", "servingmath", "requirements.lock")
 
 
 def copy_project(dest: Path) -> Path:

@@ -35,11 +35,14 @@ def _get(url: str) -> str:
         return ""
 
 
-def _wait_for(url: str, text: str, seconds: float) -> bool:
+def _wait_for(url: str, text: str, seconds: float, server: subprocess.Popen[str]) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if text in _get(url):
             return True
+        if server.poll() is not None:
+            output = server.stdout.read() if server.stdout else ""
+            pytest.fail(f"mkdocs serve exited with {server.returncode}:\n{output}", pytrace=False)
         time.sleep(0.5)
     return False
 
@@ -73,10 +76,10 @@ def test_library_edit_shows_at_next_reload(tmp_path: Path) -> None:
     try:
         before, after = _step_text(CHIP.hbm_bw), _step_text(700e9)
         assert before != after
-        assert _wait_for(url, f"重载探针：{before}", 180), "the served page never showed the original value"
+        assert _wait_for(url, f"重载探针：{before}", 180, server), "original value never served"
         edit(project / "servingmath" / "chips.py", "hbm_bw=819 * GB,", "hbm_bw=700 * GB,")
         started = time.monotonic()
-        assert _wait_for(url, f"重载探针：{after}", 180), "the edit to servingmath did not reach the page"
+        assert _wait_for(url, f"重载探针：{after}", 180, server), "library edit never served"
         print(f"library edit visible after {time.monotonic() - started:.1f} s")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
