@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from project_copy import copy_project  # noqa: E402  (tests/ holds the one copy helper)
+from site_tools import free_port, site_pages  # noqa: E402
 
 from servingmath.units import fmt  # noqa: E402
 
@@ -230,12 +230,6 @@ def build(project: Path, out: Path, outputs: Path, mode: str) -> Build:
 # ----------------------------------------------------------------------------- live reload
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def fetch(url: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
@@ -325,15 +319,6 @@ FIGURE_DATA = re.compile(rb'<(template|script)\b[^>]*\bclass="sm-figure-data"[^>
 def kind_of(name: str) -> str:
     """HTML, JS, CSS or other, from a file name."""
     return {".html": "HTML", ".js": "JS", ".css": "CSS"}.get(Path(name).suffix, "other")
-
-
-def site_pages(site: Path) -> list[str]:
-    pages = []
-    for index in sorted(site.rglob("index.html")):
-        rel = index.parent.relative_to(site).as_posix()
-        if not rel.startswith("assets"):
-            pages.append("" if rel == "." else f"{rel}/")
-    return pages
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

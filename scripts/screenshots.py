@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import sys
 import threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from site_tools import site_pages
 
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -31,11 +35,7 @@ def main() -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    pages = sorted(
-        "" if p.parent == args.site else p.parent.relative_to(args.site).as_posix() + "/"
-        for p in args.site.rglob("index.html")
-        if not p.parent.relative_to(args.site).as_posix().startswith("assets")
-    )
+    pages = site_pages(args.site)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for scheme in ("default", "slate"):

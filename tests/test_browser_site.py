@@ -6,19 +6,9 @@ from pathlib import Path
 
 import pytest
 from conftest import PageWatch
+from site_tools import site_pages
 
 pytestmark = pytest.mark.browser
-
-
-def site_pages(site: Path) -> list[str]:
-    """URL paths of every page of the built site."""
-    pages = []
-    for index in sorted(site.rglob("index.html")):
-        rel = index.parent.relative_to(site).as_posix()
-        if rel.startswith("assets"):
-            continue
-        pages.append("" if rel == "." else f"{rel}/")
-    return pages
 
 
 def test_every_page_loads_cleanly(built_site: Path, site_url: str, watched_page: PageWatch) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,12 @@ from pathlib import Path
 
 import pytest
 from project_copy import copy_project, edit
+from site_tools import free_port
 
 from servingmath import decode_step, fmt
 from servingmath.chapter import CHIP, MODEL, Q2, Q3
 
 pytestmark = pytest.mark.build
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str) -> str:
@@ -61,7 +55,7 @@ def test_library_edit_shows_at_next_reload(tmp_path: Path) -> None:
         (project / "docs" / "index.md").read_text(encoding="utf-8") + "\n\n重载探针：{{ q3.step.8 }}。\n",
         encoding="utf-8",
     )
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(project)}
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],

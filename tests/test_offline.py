@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import PageWatch
+from site_tools import site_pages
 from test_links import css_urls
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -110,16 +111,6 @@ def test_remote_resources_are_found(tmp_path: Path) -> None:
 def test_no_resource_is_loaded_from_outside(built_site: Path) -> None:
     remote = remote_resources(built_site)
     assert not remote, "resources from outside 127.0.0.1:\n" + "\n".join(remote)
-
-
-def site_pages(site: Path) -> list[str]:
-    """URL paths of every page (directory URLs), 404.html excluded."""
-    pages = []
-    for index in sorted(site.rglob("index.html")):
-        rel = index.parent.relative_to(site).as_posix()
-        if not rel.startswith("assets"):
-            pages.append("" if rel == "." else f"{rel}/")
-    return pages
 
 
 PAGE_STATE = """() => {

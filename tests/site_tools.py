@@ -1,0 +1,23 @@
+"""Small helpers about a built site, shared by tests and scripts/ (bench, screenshots)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+
+def site_pages(site: Path) -> list[str]:
+    """URL paths of every page of a built site (directory URLs; assets and 404.html excluded)."""
+    pages = []
+    for index in sorted(site.rglob("index.html")):
+        rel = index.parent.relative_to(site).as_posix()
+        if not rel.startswith("assets"):
+            pages.append("" if rel == "." else f"{rel}/")
+    return pages
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
