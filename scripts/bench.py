@@ -626,7 +626,7 @@ def report_notes(cold: Build, replayed: list[Build]) -> list[str]:
         "- Builds run on a temp copy (PYTHONPATH = the copy) with a probe hook that records, then",
         "  replays, each answer block's printed output; replaying skips only the Python, not",
         "  markdown-exec's rendering.",
-        "- `mkdocs serve` rebuilds the whole site on every change (the notebook page is re-executed too);",
+        "- `mkdocs serve` rebuilds the whole site on every change (the notebook is re-executed only when servingmath or its inputs changed: hooks/notebook_cache.py);",
         "  `--dirty` rebuilds only the changed page (a library edit would not reach the others) and",
         "  warns that navigation may be stale, so it cannot run with `--strict`.",
         "- First view = every response Chromium received for a fresh profile (HTML, JS incl. plotly.min.js",
