@@ -47,7 +47,7 @@ update-golden: $(STAMP)
 	$(BIN)/python scripts/update_golden.py
 
 lock: $(STAMP)
-	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --allow-unsafe -o requirements.lock requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements.lock requirements.in
 
 clean:
 	rm -rf site .pytest_cache .ruff_cache .hypothesis
