@@ -85,8 +85,16 @@
     gd.on("plotly_buttonclicked", function (e) { state[e.menu.name] = e.active; show(); });
   }
 
+  // On narrow screens the legend would cover the curves (and there is no free margin: the
+  // slider sits below the plot, the buttons above): hide it; the text under each figure and
+  // the hover labels name the traces.
+  var NARROW = 600;
+  function showLegend(gd, width) { return gd._smLegend && width >= NARROW; }
+
   function resize(gd) {
     if (gd.offsetWidth > 0 && gd.offsetHeight > 0 && gd._fullLayout) {
+      var want = showLegend(gd, gd.offsetWidth);
+      if (want !== gd._fullLayout.showlegend && gd._smLegend) Plotly.relayout(gd, { showlegend: want });
       Plotly.Plots.resize(gd).catch(function () {});
     }
   }
@@ -98,6 +106,8 @@
     var spec = JSON.parse(tag.content.textContent);
     var update = themeUpdate(spec.layout);
     Object.keys(update).forEach(function (k) { setPath(spec.layout, k, update[k]); });
+    gd._smLegend = spec.layout.showlegend !== false && !!spec.layout.legend;
+    if (gd._smLegend) spec.layout.showlegend = showLegend(gd, gd.offsetWidth);
     var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
     Plotly.newPlot(gd, spec.data, spec.layout, config).then(function () {
       linkControls(gd);
