@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from project_copy import copy_project  # noqa: E402  (tests/ holds the one copy helper)
-from site_tools import free_port, site_pages  # noqa: E402
+from site_tools import free_port, site_pages, stop_process_group  # noqa: E402
 
 from servingmath.units import fmt  # noqa: E402
 
@@ -279,12 +278,7 @@ def reload_times(project: Path, extra_args: list[str]) -> list[float | None]:
             log(f"reload ({' '.join(extra_args) or 'full'}): {times[-1]}")
             time.sleep(1)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_process_group(server)
     return times
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from project_copy import copy_project, edit
-from site_tools import free_port
+from site_tools import free_port, stop_process_group
 
 from servingmath import decode_step, fmt
 from servingmath.chapter import CHIP, MODEL, Q2, Q3
@@ -76,8 +75,4 @@ def test_library_edit_shows_at_next_reload(tmp_path: Path) -> None:
         assert _wait_for(url, f"重载探针：{after}", 180, server), "library edit never served"
         print(f"library edit visible after {time.monotonic() - started:.1f} s")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
