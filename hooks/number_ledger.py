@@ -1,6 +1,6 @@
 """Record every number each page shows and write ``site/numbers.json`` (the drift guard's input).
 
-For each page a fresh ledger (``servingmath.ledger``) is active from before the placeholders
+For each page a fresh ledger (``servingmath.book.ledger``) is active from before the placeholders
 are substituted until the page's HTML exists: placeholders and errata notes cite registry
 keys, answer blocks' ``fmt`` calls are recorded and then located in the HTML (an HTML comment
 put before each executed fence marks where its output starts; the comments are removed again). After the
@@ -24,7 +24,7 @@ _entries: dict[str, list] = {}
 def _ledger():
     # Imported per call: hooks/reload_library.py re-imports servingmath on every build, and the
     # ledger must be the same module object that the freshly imported fmt records into.
-    from servingmath import ledger
+    from servingmath.book import ledger
 
     return ledger
 

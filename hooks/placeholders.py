@@ -22,14 +22,14 @@ KEY = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 
 
 def _namespaces() -> dict[str, Callable[[str], str]]:
-    from servingmath import errata
+    from servingmath.book import errata
 
     return {"errata": errata.note_markdown}
 
 
 def resolve(expr: str, where: str) -> str:
     """The replacement text for one placeholder expression; raises PluginError if unknown."""
-    from servingmath.registry import all_values
+    from servingmath.book.registry import all_values
 
     if ":" in expr:
         space, _, arg = expr.partition(":")
@@ -51,7 +51,7 @@ def resolve(expr: str, where: str) -> str:
         raise PluginError(f"{where}: unknown filter '|{flt}' in '{{{{ {expr} }}}}' (allowed: |tex)")
     shown = values[key]
     text = shown.tex if flt == "tex" else shown.text
-    from servingmath import ledger
+    from servingmath.book import ledger
 
     ledger.cite(f"{key}|tex" if flt else key, shown.value, shown.unit, text)  # -> site/numbers.json
     return text

@@ -13,7 +13,7 @@ the project in a temp directory, so nothing under the checkout changes:
 4. page weight: every page of (1) loaded in Chromium from 127.0.0.1; all bytes it fetched, raw and
    gzip-compressed (level 6, as a static host would send them); a repeat view is the HTML only
    (JS, CSS and the search index come from the browser cache, as with Material's instant loading);
-5. the vectorised sweep behind the figures against the chapter's loop (servingmath.reference),
+5. the vectorised sweep behind the figures against the chapter's loop (servingmath.book.reference),
    same arguments, same process, best of several timeit runs.
 
 Not a test: timings depend on the machine and its load. Targets are for this project's 2-core box.
@@ -114,7 +114,7 @@ def on_pre_build(config):
         return out
 
     mx._run_python = run
-    import servingmath.registry as registry
+    import servingmath.book.registry as registry
 
     real = registry.all_values
 
@@ -306,7 +306,7 @@ class Weight:
         )
 
 
-# The JSON a figure is drawn from (servingmath.figures.embed: a <template> or a JSON <script>).
+# The JSON a figure is drawn from (servingmath.book.figures.embed: a <template> or a JSON <script>).
 FIGURE_DATA = re.compile(rb'<(template|script)\b[^>]*\bclass="sm-figure-data"[^>]*>(.*?)</\1>', re.S)
 
 
@@ -398,19 +398,19 @@ def best_time(fn: Callable[[], object], repeat: int = 5) -> float:
 def sweep_speedup() -> tuple[float | None, str]:
     import numpy as np
 
-    from servingmath.chapter import CHIP, MODEL
+    from servingmath.book.chapter import CHIP, MODEL
     from servingmath.sweep import decode_sweeps
 
     try:
-        from servingmath.figures import VIS
+        from servingmath.book.figures import VIS
 
         chips, seqs, weights, kv, compute = VIS.chips, VIS.seqs, VIS.weights, VIS.kv, VIS.compute
     except ImportError:
         chips, seqs, weights, kv, compute = 16, tuple(1024 * 2**k for k in range(6)), "int8", "int8", "bf16"
     try:
-        from servingmath.reference import reference_sweep
+        from servingmath.book.reference import reference_sweep
     except ImportError as e:
-        return None, f"servingmath.reference not importable: {e}"
+        return None, f"servingmath.book.reference not importable: {e}"
 
     kw: dict[str, Any] = dict(chips=chips, weights=weights, kv=kv, compute=compute)
 
@@ -580,7 +580,7 @@ def report_breakdown(cold: Build) -> list[str]:
     out.append(row("Config, files, nav (incl. mkdocstrings/griffe set-up)", f"{pages_t - config:.1f}"))
     out.append(row("Markdown → HTML for every page (hooks, answers, notebook)", f"{render - pages_t:.1f}"))
     out.append(row("  of which answer blocks' Python", f"{cold.state.get('exec_s', 0.0):.1f}"))
-    out.append(row(f"  of which `servingmath.registry.all_values()` ({calls} calls)", f"{reg_s:.1f}"))
+    out.append(row(f"  of which `servingmath.book.registry.all_values()` ({calls} calls)", f"{reg_s:.1f}"))
     out.append(row("Templates, search index, sitemap, copying assets", f"{post - render:.1f}"))
     out.append(row("Exit", f"{end - post:.1f}"))
     out += ["", row("Slowest pages (Markdown → HTML)", "Seconds"), row("---", "---:")]

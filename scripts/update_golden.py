@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from servingmath import ledger
+from servingmath.book import ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "numbers.json"

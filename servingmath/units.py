@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from servingmath import ledger
+from servingmath.book import ledger
 from servingmath.errors import InvalidInputError
 
 KB, MB, GB, TB = 1e3, 1e6, 1e9, 1e12

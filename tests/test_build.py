@@ -56,7 +56,7 @@ def test_placeholders_inside_code_are_left_alone() -> None:
 
 
 def test_placeholder_text_comes_from_the_library() -> None:
-    from servingmath.registry import all_values
+    from servingmath.book.registry import all_values
 
     hook = _load_hook("placeholders")
     v = all_values()["q3.step.8"]

@@ -28,7 +28,7 @@ from servingmath import (
     throughput,
     tp_limit_compute_bound,
 )
-from servingmath.chapter import CHIP, DTYPES, MODEL, Q1, Q2, Q3, Q5, Q7, Q9, Q10, Q11, min_slice_chips
+from servingmath.book.chapter import CHIP, DTYPES, MODEL, Q1, Q2, Q3, Q5, Q7, Q9, Q10, Q11, min_slice_chips
 
 pytestmark = pytest.mark.build
 

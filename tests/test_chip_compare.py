@@ -9,7 +9,7 @@ import pytest
 from test_exercises import page_text
 
 from servingmath import decode_step, fmt, kv_cache_bytes, param_bytes
-from servingmath.chip_compare import (
+from servingmath.book.chip_compare import (
     CHIPS,
     DECODE_LEN,
     DTYPES,

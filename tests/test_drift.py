@@ -19,7 +19,7 @@ from conftest import ROOT, mkdocs_build
 from page_sources import markdown_pages, placeholders
 from project_copy import copy_project, edit
 
-from servingmath import ledger
+from servingmath.book import ledger
 from servingmath.units import fmt
 
 GOLDEN = ROOT / "tests" / "golden" / "numbers.json"
@@ -51,7 +51,7 @@ def test_fmt_records_nothing_when_no_ledger_is_active() -> None:
 
 
 def test_registry_values_are_not_recorded_as_formatted_numbers() -> None:
-    from servingmath.registry import all_values
+    from servingmath.book.registry import all_values
 
     with ledger.recording() as led:
         code = compile("all_values()['q3.step.8'].text", "<code block: session t; n2>", "eval")

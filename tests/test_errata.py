@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from servingmath import errata
-from servingmath.registry import all_values
+from servingmath.book import errata
+from servingmath.book.registry import all_values
 
 ROOT = Path(__file__).resolve().parents[1]
 # CI checks out ../shared beside the project; the seed is the Chinese chapter the site translates.
@@ -90,7 +90,7 @@ def test_every_seed_number_is_in_the_errata_registry(seed_text: str) -> None:
         for tok, line in found
         if tok not in registered.get(sec, set())
     ]
-    assert not missing, "numbers printed in the seed but not in servingmath/data/errata.json:\n" + "\n".join(
+    assert not missing, "numbers printed in the seed but not in the errata registry:\n" + "\n".join(
         dict.fromkeys(missing)
     )
 
@@ -145,7 +145,7 @@ def test_stored_status_matches_todays_numbers() -> None:
                 f"at sig={e.sig}{' (approx)' if e.approx else ''}: stored {e.status!r}, now {now!r}"
             )
     assert not flipped, (
-        "errata whose verdict changed (review them and edit servingmath/data/errata.json):\n"
+        "errata whose verdict changed (review them and edit servingmath/book/data/errata.json):\n"
         + "\n".join(flipped)
     )
 

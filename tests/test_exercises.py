@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from servingmath import InvalidInputError, decode_sweep, fmt, param_bytes, slice_chips
-from servingmath.exercises import (
+from servingmath.book.exercises import (
     CHAPTER_V5E_HBM_BYTES,
     CHIP,
     Ex1,

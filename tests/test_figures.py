@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from servingmath import DoesNotFitError, InvalidInputError, decode_step, max_batch, throughput
-from servingmath.chapter import CHIP, MODEL
-from servingmath.figures import (
+from servingmath.book.chapter import CHIP, MODEL
+from servingmath.book.figures import (
     PAYLOAD_LIMIT,
     VIS,
     breakdown_figure,
@@ -23,8 +23,8 @@ from servingmath.figures import (
     rounded,
     scenario_sweeps,
 )
-from servingmath.observations import values
-from servingmath.reference import reference_sweep
+from servingmath.book.observations import values
+from servingmath.book.reference import reference_sweep
 from servingmath.sweep import decode_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,7 +169,7 @@ def test_observations_come_from_the_sweeps() -> None:
 
 
 def test_registry_serves_the_figure_values() -> None:
-    from servingmath.registry import all_values
+    from servingmath.book.registry import all_values
 
     assert "fig.double.cost_ratio" in all_values()
 

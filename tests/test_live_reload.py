@@ -15,7 +15,7 @@ from project_copy import copy_project, edit
 from site_tools import free_port, stop_process_group
 
 from servingmath import decode_step, fmt
-from servingmath.chapter import CHIP, MODEL, Q2, Q3
+from servingmath.book.chapter import CHIP, MODEL, Q2, Q3
 
 pytestmark = pytest.mark.build
 

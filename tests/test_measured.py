@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from servingmath import measured
-from servingmath.errors import InvalidInputError
-from servingmath.measured import (
+from servingmath.book import measured
+from servingmath.book.measured import (
     MLPERF_REF_TOKENS_PER_SAMPLE,
     ROW_BY_KEY,
     ROWS,
@@ -25,6 +24,7 @@ from servingmath.measured import (
     row_values,
     tpot_bound,
 )
+from servingmath.errors import InvalidInputError
 from servingmath.units import fmt
 
 MLPERF_ROWS = [r for r in ROWS if r.decode_len_measured]

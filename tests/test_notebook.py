@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 from project_copy import ROOT
 
 from servingmath import fmt, from_hf_config
-from servingmath.chip_compare import CHIPS, serving_row
+from servingmath.book.chip_compare import CHIPS, serving_row
 
 NOTEBOOK = ROOT / "docs" / "beyond" / "playground.py"
 CONFIG = ROOT / "docs" / "beyond" / "tiny-config.json"
@@ -151,8 +151,8 @@ def test_griffe_extension_fences_doctests_and_drops_roles() -> None:
 @pytest.mark.build
 def test_api_reference_renders_doctests_as_code(built_site: Path) -> None:
     html = (built_site / "reference" / "api" / "index.html").read_text(encoding="utf-8")
-    for module in ("servingmath.units", "servingmath.exercises", "servingmath.chip_compare"):
+    for module in ("servingmath.units", "servingmath.book.exercises", "servingmath.book.chip_compare"):
         assert f'id="{module}"' in html, module
-    assert 'id="servingmath.exercises.best_batch"' in html
+    assert 'id="servingmath.book.exercises.best_batch"' in html
     assert "<blockquote>" not in html  # doctests would render as nested quotes without the extension
     assert "&gt;&gt;&gt;" in html and ":class:`" not in html

@@ -9,7 +9,7 @@ import pytest
 from digit_allowlist import ALLOWED_RE
 from page_sources import DOCS, fenced_blocks, markdown_pages, placeholders, prose
 
-from servingmath.registry import all_values
+from servingmath.book.registry import all_values
 
 PAGES = markdown_pages()
 NAMESPACES = {"errata"}

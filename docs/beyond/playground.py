@@ -31,9 +31,9 @@ import plotly.graph_objects as go
 from IPython.display import HTML, Markdown, display
 
 import servingmath as sm
-from servingmath.chapter import CHIP, Q2, Q7
-from servingmath.chip_compare import CHIPS, serving_row
-from servingmath.figures import embed
+from servingmath.book.chapter import CHIP, Q2, Q7
+from servingmath.book.chip_compare import CHIPS, serving_row
+from servingmath.book.figures import embed
 
 fmt = sm.fmt
 
@@ -58,7 +58,7 @@ display(Markdown(f"读入 **{model.name}**：{shapes}；参数量 {params}。"))
 # ## 换个模型（Model）
 #
 # 原章问题 2 问 LLaMA 3-70B 在给定的批次、上下文长度和 dtype 下要多少内存、最小拓扑是什么；
-# 问题 3 接着算每步时间。下面用原章的同一组设定（`servingmath.chapter.Q2`），把模型换成上面读入的配置。
+# 问题 3 接着算每步时间。下面用原章的同一组设定（`servingmath.book.chapter.Q2`），把模型换成上面读入的配置。
 # 改 `SCENARIO` 里的值就能换设定。
 
 # %%
@@ -109,7 +109,7 @@ display(
 #
 # 装满之后，每块芯片能做多少？
 #
-# `servingmath.chip_compare.serving_row` 就是「换一块芯片会怎样」页面用的函数：找能装下权重的最小拓扑，
+# `servingmath.book.chip_compare.serving_row` 就是「换一块芯片会怎样」页面用的函数：找能装下权重的最小拓扑，
 # 再放尽可能多的原章上下文长度的序列（KV 缓存与权重同 dtype），算出每步时间和吞吐量。
 # 给它传 `model=` 就能换模型。
 

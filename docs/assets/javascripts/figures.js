@@ -1,5 +1,5 @@
 /* servingmath figures: draw every div.sm-figure from the JSON in its <template> (written at build
- * time by servingmath.figures.embed; not a <script>, which instant navigation would re-run).
+ * time by servingmath.book.figures.embed; not a <script>, which instant navigation would re-run).
  * Runs on each page load, instant navigation included (Material's document$), waits for
  * plotly.js, follows the light/dark palette, resizes with its container (window, tabs,
  * details), and purges plots whose page was navigated away from.

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from servingmath.book.exercises import FLOPS_PER_PARAM
+from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import (
     B200,
     H100,
@@ -33,12 +35,10 @@ from servingmath.chips import (
 )
 from servingmath.dtypes import BF16, INT4, INT8, DType, get_dtype
 from servingmath.errors import DoesNotFitError
-from servingmath.exercises import FLOPS_PER_PARAM
 from servingmath.memory import min_chips, param_bytes
 from servingmath.models import LLAMA3_70B, Model, get_model
 from servingmath.roofline import Bound, largest_fitting_step, throughput
 from servingmath.sharding import tp_limit_compute_bound
-from servingmath.shown import Shown, as_registry, shown
 from servingmath.units import fmt
 
 MODEL: Model = LLAMA3_70B

@@ -37,13 +37,13 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import H100, H200, TPU_V5E, Chip
 from servingmath.dtypes import BF16, FP8, INT8, DType
 from servingmath.errors import MAX_CHIPS, MAX_SEQ, InvalidInputError, check_count, check_positive
 from servingmath.memory import max_batch
 from servingmath.models import LLAMA2_70B, LLAMA3_8B, Model
 from servingmath.roofline import DecodeStep, critical_batch, decode_step
-from servingmath.shown import Shown, as_registry, shown
 from servingmath.units import fmt
 
 if TYPE_CHECKING:  # plotly is an optional dependency (the "figures" extra)
@@ -310,7 +310,7 @@ def fraction(row: Row) -> float:
     >>> fraction(fake)
     Traceback (most recent call last):
     ...
-    servingmath.measured.ExceedsBoundError: H200 ×8 · Offline: measured 200,000 tokens/s is above ...
+    servingmath.book.measured.ExceedsBoundError: H200 ×8 · Offline: measured 200,000 tokens/s is above ...
     """
     check_row(row)
     return row.tokens_per_s / decode_bound(row).tokens_per_s
@@ -409,7 +409,7 @@ def figure(rows: tuple[Row, ...] = ROWS) -> go.Figure:
     """
     import plotly.graph_objects as go
 
-    from servingmath.figures import BLUE, GREY
+    from servingmath.book.figures import BLUE, GREY
 
     for r in rows:
         check_row(r)

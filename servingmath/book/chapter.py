@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import H100, TPU_V5E, TPU_V5P, Chip, slice_chips, slice_name
 from servingmath.dtypes import BF16, INT4, INT8, DType
 from servingmath.memory import (
@@ -41,7 +42,6 @@ from servingmath.roofline import (
     throughput,
 )
 from servingmath.sharding import mlp_matmul_times, tp_limit_bandwidth_bound, tp_limit_compute_bound
-from servingmath.shown import Shown, as_registry, shown
 
 MODEL: Model = LLAMA3_70B
 CHIP: Chip = TPU_V5E

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from servingmath.chapter import CHIP, DTYPES, MODEL
+from servingmath.book.chapter import CHIP, DTYPES, MODEL
 from servingmath.chips import Shape, slice_chips
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
 from servingmath.errors import InvalidInputError

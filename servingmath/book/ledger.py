@@ -45,7 +45,7 @@ Value = float | str
 
 # fmt calls made directly by these modules are not recorded (the formatter calling itself).
 _QUIET_CALLERS = frozenset({"servingmath.units", __name__})
-_REGISTRY_MODULES = frozenset({"servingmath.registry", "servingmath.shown"})
+_REGISTRY_MODULES = frozenset({"servingmath.book.registry", "servingmath.book.shown"})
 _CODE_BLOCK = "<code block: "  # the file name markdown-exec compiles an answer block under
 _MAX_DEPTH = 12
 

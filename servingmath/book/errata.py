@@ -1,6 +1,6 @@
 """Errata of the printed chapter: every number it prints, checked against servingmath.
 
-The registry is data (``servingmath/data/errata.json``): one entry per number printed in
+The registry is data (``servingmath/book/data/errata.json``): one entry per number printed in
 the Chinese seed chapter's answers, tables and relevant statements, with the printed text,
 its value in base units (bytes, seconds, FLOP/s, $) and precision, the registry key of our
 computed value, a reviewed ``status`` (``agrees`` / ``erratum``) and, for errata, a
@@ -30,12 +30,12 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from servingmath import ledger
-from servingmath.chapter import CHIP, DTYPES, MODEL, Q5, Q9, Q10
+from servingmath.book import ledger
+from servingmath.book.chapter import CHIP, DTYPES, MODEL, Q5, Q9, Q10
+from servingmath.book.shown import Shown, shown
 from servingmath.dtypes import BF16, INT8
 from servingmath.errors import InvalidInputError, unknown
 from servingmath.memory import kv_bytes_per_token
-from servingmath.shown import Shown, shown
 from servingmath.units import fmt
 
 CATEGORIES: tuple[str, ...] = (
@@ -114,7 +114,7 @@ def _check_entry(e: Erratum, sections: set[str]) -> None:
 
 
 def parse(text: str) -> Errata:
-    """Read and validate errata data (the JSON format of ``servingmath/data/errata.json``).
+    """Read and validate errata data (the JSON format of ``servingmath/book/data/errata.json``).
 
     >>> parse('{"sections": [{"id": "q1", "title": "问题"}], "entries": []}').sections[0].anchor
     'errata-q1'
@@ -144,7 +144,7 @@ def load() -> Errata:
     >>> len(load().entries) > 100
     True
     """
-    text = resources.files("servingmath").joinpath("data/errata.json").read_text(encoding="utf-8")
+    text = resources.files("servingmath.book").joinpath("data/errata.json").read_text(encoding="utf-8")
     return parse(text)
 
 
@@ -200,8 +200,8 @@ def calc_values() -> dict[str, Shown]:
 
 
 def values() -> dict[str, Shown]:
-    """The registry (``servingmath.registry.all_values``) plus :func:`calc_values`."""
-    from servingmath.registry import all_values
+    """The registry (``servingmath.book.registry.all_values``) plus :func:`calc_values`."""
+    from servingmath.book.registry import all_values
 
     return {**all_values(), **calc_values()}
 

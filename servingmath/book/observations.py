@@ -1,6 +1,6 @@
 """What the figures show, as numbers: the chapter's "观察要点" and "关键发现", recomputed.
 
-Every value comes from the same sweeps the figures plot (:func:`servingmath.figures.scenario_sweeps`:
+Every value comes from the same sweeps the figures plot (:func:`servingmath.book.figures.scenario_sweeps`:
 LLaMA 3-70B, TPU v5e 4x4, int8 KV, bf16 FLOPs), so prose and figures cannot disagree.
 Keys start with ``fig.``.
 
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from servingmath.chapter import CHIP
+from servingmath.book.chapter import CHIP
+from servingmath.book.figures import VIS, scenario_sweeps, seq_label
+from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import slice_name
 from servingmath.dtypes import DType
-from servingmath.figures import VIS, scenario_sweeps, seq_label
 from servingmath.roofline import critical_batch
-from servingmath.shown import Shown, as_registry, shown
 from servingmath.sweep import DecodeSweep
 
 LATENCY_FACTOR = 2  # "延迟翻倍"

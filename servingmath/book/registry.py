@@ -15,15 +15,15 @@ import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from servingmath.shown import Shown, as_registry
+from servingmath.book.shown import Shown, as_registry
 
 # One module per page family; each key prefix belongs to one module.
 PROVIDERS: tuple[str, ...] = (
-    "servingmath.chapter",
-    "servingmath.exercises",
-    "servingmath.chip_compare",
-    "servingmath.observations",
-    "servingmath.measured",
+    "servingmath.book.chapter",
+    "servingmath.book.exercises",
+    "servingmath.book.chip_compare",
+    "servingmath.book.observations",
+    "servingmath.book.measured",
 )
 
 

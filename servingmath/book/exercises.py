@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import TPU_V5E, Chip, Shape, get_chip, slice_chips, slice_name
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
 from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_TOKENS, DoesNotFitError, check_count, check_positive
@@ -22,7 +23,6 @@ from servingmath.memory import kv_cache_bytes, max_batch, min_chips, param_bytes
 from servingmath.models import LLAMA3_8B, LLAMA3_405B, Model, get_model
 from servingmath.roofline import DecodeStep, critical_batch, decode_step, throughput
 from servingmath.sharding import mlp_matmul_times, tp_limit_bandwidth_bound, tp_limit_compute_bound
-from servingmath.shown import Shown, as_registry, shown
 from servingmath.units import GB
 
 CHIP: Chip = TPU_V5E
