@@ -6,7 +6,11 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("mkdocs.yml", "docs", "hooks", "servingmath", "requirements.lock")
+PARTS = (
+    "mkdocs.yml", "docs", "hooks", "servingmath", "requirements.lock", "package.json", "package-lock.json",
+)  # fmt: skip
+# Installed browser assets are read, never edited, by a build: linked, not copied.
+LINKED = ("node_modules",)
 
 
 def copy_project(dest: Path) -> Path:
@@ -18,6 +22,9 @@ def copy_project(dest: Path) -> Path:
             shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
         elif src.exists():
             shutil.copy2(src, dest / part)
+    for part in LINKED:
+        if (ROOT / part).exists():
+            (dest / part).symlink_to(ROOT / part, target_is_directory=True)
     return dest
 
 
