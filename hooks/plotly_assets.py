@@ -7,10 +7,10 @@
   ``assets/javascripts/plotly-basic.min.js``, where figures.js fetches it when a figure comes
   near the viewport. The build fails unless its version is the one the lock pins and the one
   the plotly Python package (which builds the figures' JSON) was made for.
-* CSV: ``embed`` puts each figure's data in an HTML comment ``<!-- sm-figure-csv fig-x.csv
-  BASE64 -->`` (zlib, base64: ``servingmath.book.figures.csv_comment``); after a page is
-  rendered, the comment is removed and the CSV written to that file next to the page, where
-  the figure's download link points.
+* Figure files: ``embed`` puts each figure's JSON (fetched by figures.js when the figure comes
+  near the viewport) and its CSV (the download link) in HTML comments ``<!-- sm-figure-file
+  fig-x.json BASE64 -->`` (zlib, base64: ``servingmath.book.figures.file_comment``); after a
+  page is rendered, each comment is removed and its file written next to the page.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ PACKAGE = "plotly.js-basic-dist-min"
 BUNDLE = "plotly-basic.min.js"
 DEST = f"assets/javascripts/{BUNDLE}"
 _HEADER = re.compile(r"plotly\.js \(basic - minified\) v(\d+\.\d+\.\d+)")
-_CSV = re.compile(r"<!-- sm-figure-csv (\S+) ([A-Za-z0-9+/=]*) -->")
-_CSV_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.csv$")
+_FILE = re.compile(r"<!-- sm-figure-file (\S+) ([A-Za-z0-9+/=]*) -->")
+_FILE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.(?:csv|json)$")
 
 
 def pinned_version(root: Path = ROOT) -> str:
@@ -76,31 +76,34 @@ def on_files(files, config):
     return files
 
 
-def extract_csv(output: str) -> tuple[str, dict[str, str]]:
-    """Remove the CSV comments from a page; return the page and {file name: CSV text}.
+def extract_files(output: str) -> tuple[str, dict[str, str]]:
+    """Remove the figure file comments from a page; return the page and {file name: text}.
 
-    >>> extract_csv('<a href="fig-a.csv">x</a><!-- sm-figure-csv fig-a.csv eNpL1EniAgAC2gD6 -->')
+    >>> extract_files('<a href="fig-a.csv">x</a><!-- sm-figure-file fig-a.csv eNpL1EniAgAC2gD6 -->')
     ('<a href="fig-a.csv">x</a>', {'fig-a.csv': 'a,b\\n'})
     """
     found: dict[str, str] = {}
 
     def take(m: re.Match[str]) -> str:
         name = m.group(1)
-        if not _CSV_NAME.match(name):
-            raise PluginError(f"figure CSV file name must be lowercase letters, digits and dashes: {name!r}")
+        if not _FILE_NAME.match(name):
+            raise PluginError(
+                f"figure file name must be lowercase letters, digits, dashes, .csv/.json: {name!r}"
+            )
         if name in found:
             raise PluginError(f"two figures on one page write {name}: give them different ids")
         found[name] = zlib.decompress(base64.b64decode(m.group(2))).decode("utf-8")
         return ""
 
-    return _CSV.sub(take, output), found
+    return _FILE.sub(take, output), found
 
 
 def on_post_page(output, page, config):
-    output, found = extract_csv(output)
+    output, found = extract_files(output)
     if found:
         folder = Path(config.site_dir, page.file.dest_uri).parent
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in found.items():
-            (folder / name).write_text(text, encoding="utf-8-sig")  # the BOM lets spreadsheets read UTF-8
+            # The BOM lets spreadsheets read a UTF-8 CSV; JSON goes as it is.
+            (folder / name).write_text(text, encoding="utf-8-sig" if name.endswith(".csv") else "utf-8")
     return output

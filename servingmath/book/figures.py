@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from servingmath.book.chapter import CHIP, DTYPES, MODEL
-from servingmath.chips import Shape, slice_chips
+from servingmath.chips import Chip, Shape, slice_chips
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
 from servingmath.errors import InvalidInputError
 from servingmath.roofline import critical_batch
@@ -92,16 +92,31 @@ def seq_label(seq: int) -> str:
     return f"{num(seq / 1024)}k" if seq % 1024 == 0 else num(seq, sig=6)
 
 
+def chapter_chip(constants: str) -> Chip:  # stand-in until main's constant sets (issue 11) land
+    if constants not in CONSTANT_SETS:
+        raise InvalidInputError("constants", f"constants must be one of {CONSTANT_SETS}, got {constants!r}")
+    return CHIP
+
+
 @lru_cache(maxsize=16)
-def scenario_sweeps(weights: DType | str = INT8, seqs: tuple[int, ...] = VIS.seqs) -> tuple[DecodeSweep, ...]:
-    """One :func:`~servingmath.sweep.decode_sweep` per slider position, for one weight dtype.
+def scenario_sweeps(
+    weights: DType | str = INT8, seqs: tuple[int, ...] = VIS.seqs, constants: str = "book"
+) -> tuple[DecodeSweep, ...]:
+    """One :func:`~servingmath.sweep.decode_sweep` per slider position, for one weight dtype,
+    on the chapter's chip under a constant set.
 
     >>> [int(s.batch[-1]) for s in scenario_sweeps("int8")]
     [1221, 610, 305, 152, 76, 38]
     """
     return tuple(
         decode_sweeps(
-            MODEL, CHIP, chips=VIS.chips, seqs=list(seqs), weights=weights, kv=VIS.kv, compute=VIS.compute
+            MODEL,
+            chapter_chip(constants),
+            chips=VIS.chips,
+            seqs=list(seqs),
+            weights=weights,
+            kv=VIS.kv,
+            compute=VIS.compute,
         )
     )
 
@@ -214,7 +229,9 @@ def _check_options(weights: tuple[DType | str, ...], seqs: tuple[int, ...]) -> t
 
 
 def pareto_figure(
-    weights: tuple[DType | str, ...] = VIS.weight_options, seqs: tuple[int, ...] = VIS.seqs
+    weights: tuple[DType | str, ...] = VIS.weight_options,
+    seqs: tuple[int, ...] = VIS.seqs,
+    constants: str = "book",
 ) -> go.Figure:
     """Latency per decode step (ms) vs throughput (tokens/s/chip), one point per batch size.
 
@@ -227,16 +244,17 @@ def pareto_figure(
     (4, 6)
     """
     ws = _check_options(weights, seqs)
-    price = CHIP.price_per_hour
+    chip = chapter_chip(constants)
+    price = chip.price_per_hour
     if price is None:
-        raise InvalidInputError("chip", f"{CHIP.name} has no price per chip-hour; the cost axis needs one")
+        raise InvalidInputError("chip", f"{chip.name} has no price per chip-hour; the cost axis needs one")
     traces: list[dict[str, Any]] = []
     groups: list[list[int | None] | None] = []
     lat_min, lat_max, tps_min = math.inf, 0.0, math.inf
     roof = 0.0
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
-        for si, s in enumerate(scenario_sweeps(w, seqs)):
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
+        for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
             lat = s.step_time_s * 1e3
             tps = s.tokens_per_s_per_chip
             lat_min, lat_max = min(lat_min, float(lat[0])), max(lat_max, float(lat[-1]))
@@ -329,7 +347,9 @@ def pareto_figure(
 
 
 def breakdown_figure(
-    weights: tuple[DType | str, ...] = VIS.weight_options, seqs: tuple[int, ...] = VIS.seqs
+    weights: tuple[DType | str, ...] = VIS.weight_options,
+    seqs: tuple[int, ...] = VIS.seqs,
+    constants: str = "book",
 ) -> go.Figure:
     """Parameter loading, KV loading and FLOPs time vs batch size, log-log, compute-bound region shaded.
 
@@ -341,6 +361,7 @@ def breakdown_figure(
     ['加载参数', '加载 KV 缓存', 'FLOPs']
     """
     ws = _check_options(weights, seqs)
+    chip = chapter_chip(constants)
     traces: list[dict[str, Any]] = []
     groups: list[list[int | None] | None] = []
     y_min, y_max, b_max = math.inf, 0.0, 1
@@ -351,8 +372,8 @@ def breakdown_figure(
         ("每步总时间", "step_time_s", PURPLE, "dot"),
     )
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
-        for si, s in enumerate(scenario_sweeps(w, seqs)):
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
+        for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
             idx = log_samples(len(s.batch), extra=(math.floor(bcrit), math.ceil(bcrit)))
             x = s.batch[idx].tolist()
             b_max = max(b_max, int(s.batch[-1]))
@@ -373,7 +394,7 @@ def breakdown_figure(
                 groups.append([wi, si])
     y_lo, y_hi = y_min / 1.5, y_max * 1.5
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
         x0, x1 = rounded([bcrit, b_max * 1.1])
         yl, yh = rounded([y_lo, y_hi])
         traces.append(
@@ -505,20 +526,21 @@ def csv_text(table: DataTable) -> str:
     return out.getvalue()
 
 
-CSV_COMMENT = "sm-figure-csv"
+FILE_COMMENT = "sm-figure-file"
 
 
-def csv_comment(name: str, text: str) -> str:
-    r"""``text`` for the file ``name``, zlib-compressed and base64-encoded in an HTML comment.
+def file_comment(name: str, text: str) -> str:
+    r"""``text`` for the file ``name`` (next to the page), zlib-compressed and base64-encoded in
+    an HTML comment.
 
     A comment, not an element: the build's page passes (search index, number ledger) skip it,
     and ``hooks/plotly_assets.py`` removes it after writing the file.
 
-    >>> csv_comment("fig-a.csv", "a,b\n")
-    '<!-- sm-figure-csv fig-a.csv eNpL1EniAgAC2gD6 -->'
+    >>> file_comment("fig-a.csv", "a,b\n")
+    '<!-- sm-figure-file fig-a.csv eNpL1EniAgAC2gD6 -->'
     """
     packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
-    return f"<!-- {CSV_COMMENT} {name} {packed} -->"
+    return f"<!-- {FILE_COMMENT} {name} {packed} -->"
 
 
 def _cell(value: Cell) -> str:
@@ -579,7 +601,9 @@ def _sample(n: int, count: int, extra: tuple[int, ...] = ()) -> list[int]:
 
 
 def pareto_chart(
-    weights: tuple[DType | str, ...] = VIS.weight_options, seqs: tuple[int, ...] = VIS.seqs
+    weights: tuple[DType | str, ...] = VIS.weight_options,
+    seqs: tuple[int, ...] = VIS.seqs,
+    constants: str = "book",
 ) -> Chart:
     """:func:`pareto_figure` with its description and data (every point: batch, latency, throughput, cost).
 
@@ -588,18 +612,19 @@ def pareto_chart(
     ...                                              for s in scenario_sweeps(w))
     (('权重精度', '序列长度', '批次'), True)
     """
-    return quiet(lambda: _pareto_chart(weights, seqs))
+    return quiet(lambda: _pareto_chart(weights, seqs, constants))
 
 
-def _pareto_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...]) -> Chart:
-    fig = pareto_figure(weights, seqs)
+def _pareto_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...], constants: str) -> Chart:
+    fig = pareto_figure(weights, seqs, constants)
     ws = _check_options(weights, seqs)
+    chip = chapter_chip(constants)
     rows: list[tuple[Cell, ...]] = []
     states: list[tuple[int, ...]] = []
     shown: list[int] = []
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
-        for si, s in enumerate(scenario_sweeps(w, seqs)):
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
+        for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
             assert s.usd_per_million_tokens is not None  # pareto_figure checked the price
             lat, tps, usd = (
                 rounded(s.step_time_s * 1e3),
@@ -626,19 +651,20 @@ def _pareto_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...]) -> Ch
         2,
         tuple(shown),
     )
-    return Chart(fig, pareto_alt(ws, seqs), table)
+    return Chart(fig, pareto_alt(ws, seqs, constants), table)
 
 
-def pareto_alt(weights: tuple[DType, ...], seqs: tuple[int, ...]) -> str:
+def pareto_alt(weights: tuple[DType, ...], seqs: tuple[int, ...], constants: str = "book") -> str:
     """The pareto figure in two sentences, at its default control state."""
     wi, si = _state(weights, seqs)
-    w, s = weights[wi], scenario_sweeps(weights[wi], seqs)[si]
+    w, s = weights[wi], scenario_sweeps(weights[wi], seqs, constants)[si]
+    chip = chapter_chip(constants)
     assert s.usd_per_million_tokens is not None
 
     def work() -> str:
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
         return (
-            f"折线图：{MODEL.name} 在 {CHIP.name}（{VIS.chips} 张芯片）上，每个点是一个批次大小。"
+            f"折线图：{MODEL.name} 在 {chip.name}（{VIS.chips} 张芯片）上，每个点是一个批次大小。"
             f"{w.label} 权重、{seq_label(s.seq)} 上下文时，批次从 {num(int(s.batch[0]))} 加到 "
             f"{num(int(s.batch[-1]))}，每步延迟从 {fmt(float(s.step_time_s[0]), 's')} 升到 "
             f"{fmt(float(s.step_time_s[-1]), 's')}，每芯片吞吐量从 {num(float(s.tokens_per_s_per_chip[0]))} "
@@ -659,7 +685,9 @@ BREAKDOWN_PARTS = (
 
 
 def breakdown_chart(
-    weights: tuple[DType | str, ...] = VIS.weight_options, seqs: tuple[int, ...] = VIS.seqs
+    weights: tuple[DType | str, ...] = VIS.weight_options,
+    seqs: tuple[int, ...] = VIS.seqs,
+    constants: str = "book",
 ) -> Chart:
     """:func:`breakdown_figure` with its description and data (the batch sizes it draws, four times each).
 
@@ -667,18 +695,19 @@ def breakdown_chart(
     >>> c.table.columns[2:]
     ('批次', '加载参数（ms）', '加载 KV 缓存（ms）', 'FLOPs（ms）', '每步总时间（ms）')
     """
-    return quiet(lambda: _breakdown_chart(weights, seqs))
+    return quiet(lambda: _breakdown_chart(weights, seqs, constants))
 
 
-def _breakdown_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...]) -> Chart:
-    fig = breakdown_figure(weights, seqs)
+def _breakdown_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...], constants: str) -> Chart:
+    fig = breakdown_figure(weights, seqs, constants)
     ws = _check_options(weights, seqs)
+    chip = chapter_chip(constants)
     rows: list[tuple[Cell, ...]] = []
     states: list[tuple[int, ...]] = []
     shown: list[int] = []
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
-        for si, s in enumerate(scenario_sweeps(w, seqs)):
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
+        for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
             idx = _breakdown_samples(len(s.batch), bcrit)
             cols = [rounded(getattr(s, attr)[idx] * 1e3) for _, attr, _, _ in BREAKDOWN_PARTS]
             batches = s.batch[idx].tolist()
@@ -700,7 +729,7 @@ def _breakdown_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...]) ->
         2,
         tuple(shown),
     )
-    return Chart(fig, breakdown_alt(ws, seqs), table)
+    return Chart(fig, breakdown_alt(ws, seqs, constants), table)
 
 
 def _breakdown_samples(n: int, bcrit: float) -> np.ndarray:
@@ -708,13 +737,14 @@ def _breakdown_samples(n: int, bcrit: float) -> np.ndarray:
     return log_samples(n, extra=(math.floor(bcrit), math.ceil(bcrit)))
 
 
-def breakdown_alt(weights: tuple[DType, ...], seqs: tuple[int, ...]) -> str:
+def breakdown_alt(weights: tuple[DType, ...], seqs: tuple[int, ...], constants: str = "book") -> str:
     """The breakdown figure in two sentences, at its default control state."""
     wi, si = _state(weights, seqs)
-    w, s = weights[wi], scenario_sweeps(weights[wi], seqs)[si]
+    w, s = weights[wi], scenario_sweeps(weights[wi], seqs, constants)[si]
+    chip = chapter_chip(constants)
 
     def work() -> str:
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
 
         def at(i: int) -> str:
             return "、".join(
@@ -729,6 +759,15 @@ def breakdown_alt(weights: tuple[DType, ...], seqs: tuple[int, ...]) -> str:
         )
 
     return quiet(work)
+
+
+def chapter_charts(make: Callable[..., Chart]) -> dict[str, Chart]:
+    """One chart per constant set, for :func:`embed` (the page shows the reader's set).
+
+    >>> sorted(chapter_charts(breakdown_chart))
+    ['book', 'spec']
+    """
+    return {c: make(constants=c) for c in CONSTANT_SETS}
 
 
 # ── Any figure: a description and a data table read from its traces ─────────────────────
@@ -852,13 +891,6 @@ def _custom_label(trace: Mapping[str, Any]) -> str:
 # ── The page's HTML ──────────────────────────────────────────────────────────────────────
 
 
-def _json_attr_safe(text: str) -> str:
-    """JSON for a ``<template>``: ``<``, ``>`` and ``&`` escaped as ``\\u003c`` ... (same data)."""
-    for ch in "<>&":
-        text = text.replace(ch, f"\\u{ord(ch):04x}")
-    return text
-
-
 def _check_traces(fig: go.Figure) -> None:
     for t in fig.data:
         if t.type not in BASIC_TRACES:
@@ -910,21 +942,19 @@ def embed(chart: go.Figure | Chart | Mapping[str, go.Figure | Chart], fig_id: st
     and CSV link of each set sit in a ``div.sm-c[data-constants=...]`` (shown under that set).
 
     The plot is an empty ``div.sm-figure`` (``role="img"``, named by the title, described by
-    the caption) holding its JSON in an inert ``<template>``. Not a ``<script
-    type="application/json">``: Material's instant navigation re-creates every script in the page
-    content without its ``type`` and runs it, so JSON there becomes a JavaScript syntax error. A
-    template is never run nor rendered, and ``data-search-exclude`` keeps the data out of the
-    search index. ``<``, ``>`` and ``&`` are escaped inside the JSON (as ``\\u003c`` ...), so the
-    data is plain text to the HTML parser and cannot close the tag. The title is lifted out of
-    the plot into the HTML (so no toolbar or legend can sit on it). The CSV travels in an HTML
-    comment (:func:`csv_comment`) that ``hooks/plotly_assets.py`` turns into a file next to the
-    page. The same input gives the same string on every build.
+    the caption) with an inert ``<template data-src="fig-x.json">`` per payload: the JSON is a
+    file next to the page, which the loader fetches with plotly.js only when the figure comes
+    near the viewport (a figure below the fold costs the first view nothing, and a page with
+    two constant sets carries neither payload inline). Not a ``<script>``: Material's instant
+    navigation re-creates every script in the page content and runs it. The JSON and the CSV
+    travel in HTML comments (:func:`file_comment`) that ``hooks/plotly_assets.py`` turns into
+    files next to the page. The title is lifted out of the plot into the HTML (so no toolbar or
+    legend can sit on it). The same input gives the same string on every build.
 
     >>> import plotly.graph_objects as go
-    >>> html = embed(go.Figure(layout={"title": {"text": "</template> & <b>"}, "template": {}}), "demo")
-    >>> data = html.split('class="sm-figure-data" data-search-exclude>')[1].split("</template>")[0]
-    >>> data.count("<"), data.count("&")
-    (0, 0)
+    >>> html = embed(go.Figure(layout={"title": {"text": "a < b & c"}, "template": {}}), "demo")
+    >>> html.count("</template>"), 'id="fig-demo-title">a &lt; b &amp; c</p>' in html
+    (1, True)
     >>> embed(go.Figure(), "Bad Id")
     Traceback (most recent call last):
     ...
@@ -959,12 +989,16 @@ def embed(chart: go.Figure | Chart | Mapping[str, go.Figure | Chart], fig_id: st
         if spec["layout"].pop("title", None) is not None:  # shown in HTML above the plot
             margin = spec["layout"].setdefault("margin", {})
             margin["t"] = min(margin.get("t", TOP_MARGIN), TOP_MARGIN)
-        data = _json_attr_safe(json.dumps(spec, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+        data = json.dumps(spec, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         attr = f' data-constants="{key}"' if key else ""
-        templates.append(f'<template class="sm-figure-data"{attr} data-search-exclude>{data}</template>')
         suffix = f"-{key}" if key else ""
+        json_name = f"{dom_id}{suffix}.json"
+        templates.append(
+            f'<template class="sm-figure-data"{attr} data-src="{json_name}" data-search-exclude>'
+            f"{file_comment(json_name, data)}</template>"
+        )
         csv_name = f"{dom_id}{suffix}.csv"
-        csv_body = csv_comment(csv_name, csv_text(c.table))
+        csv_body = file_comment(csv_name, csv_text(c.table))
         region = html_lib.escape(f"{title or fig_id} 数据表")
         part = (
             f'<figcaption class="sm-figure-caption" id="{dom_id}-desc{suffix}">'

@@ -23,21 +23,37 @@
 
   var here = document.currentScript && document.currentScript.src;
   var plotlySrc = here ? here.replace(/figures\.js(\?.*)?$/, "plotly-basic.min.js") : null;
-  var waiting = [];
+  var plotlyReady = null;
 
-  function whenPlotly(fn) {
-    if (window.Plotly) return fn();
-    waiting.push(fn);
-    if (document.querySelector("script[data-sm-plotly]") || !plotlySrc) return;
-    var tag = document.createElement("script");
-    tag.src = plotlySrc;
-    tag.async = true;
-    tag.dataset.smPlotly = "1";
-    tag.addEventListener("load", function () {
-      var queued = waiting; waiting = [];
-      queued.forEach(function (f) { f(); });
-    }, { once: true });
-    document.head.appendChild(tag);
+  function plotly() { // a promise of window.Plotly; the script is added once per visit
+    if (window.Plotly) return Promise.resolve(window.Plotly);
+    if (!plotlyReady) {
+      plotlyReady = new Promise(function (resolve, reject) {
+        var tag = document.createElement("script");
+        tag.src = plotlySrc;
+        tag.async = true;
+        tag.dataset.smPlotly = "1";
+        tag.addEventListener("load", function () { resolve(window.Plotly); }, { once: true });
+        tag.addEventListener("error", function () { plotlyReady = null; reject(new Error("plotly.js did not load")); }, { once: true });
+        document.head.appendChild(tag);
+      });
+    }
+    return plotlyReady;
+  }
+
+  // A figure's JSON sits in a file next to its page (<template data-src>, written at build time);
+  // it is fetched with plotly.js, when the figure comes near the viewport. Inline JSON works too.
+  var texts = {};
+  function payload(tag) {
+    var url = tag.getAttribute("data-sm-url");
+    if (!url) return Promise.resolve(tag.content.textContent);
+    if (!texts[url]) {
+      texts[url] = fetch(url).then(function (r) {
+        if (!r.ok) { delete texts[url]; throw new Error(url + ": HTTP " + r.status); }
+        return r.text();
+      });
+    }
+    return texts[url];
   }
 
   function constants() {
@@ -162,10 +178,8 @@
 
   // ── Drawing ──────────────────────────────────────────────────────────────────────────────
 
-  function specFor(gd) {
-    var tag = templateFor(gd);
-    if (!tag) return null;
-    var spec = JSON.parse(tag.content.textContent);
+  function specFrom(gd, tag, text) {
+    var spec = JSON.parse(text);
     var update = themeUpdate(spec.layout);
     Object.keys(update).forEach(function (k) { setPath(spec.layout, k, update[k]); });
     var sm = (spec.layout.meta || {}).sm;
@@ -174,8 +188,10 @@
       spec.data.forEach(function (t, i) { t.visible = vis[i]; });
     }
     spec.layout.showlegend = false; // drawn in HTML under the plot: legend()
-    Object.keys(spec.layout).forEach(function (k) { // long or rotated tick labels get room
-      if (/^[xy]axis\d*$/.test(k) && spec.layout[k].automargin === undefined) spec.layout[k].automargin = true;
+    ["xaxis", "yaxis"].concat(Object.keys(spec.layout)).forEach(function (k) { // room for long tick labels
+      if (!/^[xy]axis\d*$/.test(k)) return;
+      var axis = spec.layout[k] = spec.layout[k] || {};
+      if (axis.automargin === undefined) axis.automargin = true;
     });
     spec._set = tag.getAttribute("data-constants") || "";
     return spec;
@@ -230,14 +246,24 @@
     }
   }
 
+  function specFor(gd) { // a promise of [the spec of the current constant set, Plotly]
+    var tag = templateFor(gd);
+    if (!tag) return Promise.reject(new Error(gd.id + ": no figure data"));
+    return Promise.all([payload(tag), plotly()]).then(function (got) {
+      return specFrom(gd, tag, got[0]);
+    });
+  }
+
   function draw(gd) {
     if (gd.dataset.smDrawn) return;
-    var spec = specFor(gd);
-    if (!spec) return;
     gd.dataset.smDrawn = "1";
-    gd._smSpec = spec;
-    describe(gd, spec._set);
-    Plotly.newPlot(gd, spec.data, spec.layout, CONFIG).then(function () {
+    specFor(gd).then(function (spec) {
+      if (!document.body.contains(gd)) return null; // the reader left the page meanwhile
+      gd._smSpec = spec;
+      describe(gd, spec._set);
+      return Plotly.newPlot(gd, spec.data, spec.layout, CONFIG);
+    }).then(function (drawn) {
+      if (!drawn) return;
       legend(gd);
       var frame = 0;
       var observer = new ResizeObserver(function () { // tabs, details, sidebar, window
@@ -247,15 +273,20 @@
       observer.observe(gd);
       live.push({ gd: gd, observer: observer });
       gd.dispatchEvent(new CustomEvent("sm:drawn", { bubbles: true }));
+    }).catch(function (e) {
+      delete gd.dataset.smDrawn;
+      console.error("servingmath figure " + gd.id + ": " + e.message);
     });
   }
 
   function redraw(gd) { // another constant set: same controls, other numbers
-    var spec = specFor(gd);
-    if (!spec || spec._set === gd._smSpec._set) return;
-    gd._smSpec = spec;
-    describe(gd, spec._set);
-    Plotly.react(gd, spec.data, spec.layout, CONFIG).then(function () { legend(gd); });
+    var tag = templateFor(gd);
+    if (!tag || !gd._smSpec || (tag.getAttribute("data-constants") || "") === gd._smSpec._set) return;
+    specFor(gd).then(function (spec) {
+      gd._smSpec = spec;
+      describe(gd, spec._set);
+      return Plotly.react(gd, spec.data, spec.layout, CONFIG);
+    }).then(function () { legend(gd); });
   }
 
   function purgeGone() {
@@ -273,11 +304,14 @@
     var figures = document.querySelectorAll(".sm-figure");
     if (!figures.length) return;
     figures.forEach(wireControls);
+    document.querySelectorAll("template.sm-figure-data[data-src]").forEach(function (t) {
+      t.setAttribute("data-sm-url", new URL(t.getAttribute("data-src"), location.href).href);
+    });
     watcher = new IntersectionObserver(function (entries, obs) {
       entries.forEach(function (e) {
         if (!e.isIntersecting) return;
         obs.unobserve(e.target);
-        whenPlotly(function () { draw(e.target); });
+        draw(e.target);
       });
     }, { rootMargin: ROOT_MARGIN });
     figures.forEach(function (gd) { watcher.observe(gd); });
