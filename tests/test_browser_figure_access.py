@@ -51,7 +51,8 @@ def test_controls_work_from_the_keyboard(browser, site_url) -> None:
     # The data table follows: only the selected state's rows are shown.
     shown = page.eval_on_selector_all(
         ".sm-figure-box:has(#fig-pareto) tbody[data-sm-state]",
-        "els => els.filter(e => !e.hidden).map(e => e.dataset.smState)",
+        "els => els.filter(e => !e.hidden && e.closest('.sm-c').checkVisibility())"
+        ".map(e => e.dataset.smState)",
     )
     assert shown == ["1,2"]
 
@@ -133,7 +134,7 @@ def test_no_plotly_before_scrolling_to_a_figure_below_the_fold(browser, site_url
     page.locator("#fig-measured").scroll_into_view_if_needed()
     page.wait_for_function(DRAWN, arg=page.locator("#fig-measured").element_handle(), timeout=30_000)
     assert [u for u in requests if "plotly" in u] == [site_url + BUNDLE]
-    assert site_url + "beyond/measured/fig-measured.json" in requests
+    assert site_url + "beyond/measured/fig-measured-book.json" in requests  # the book set: the default
     assert all(u.startswith(site_url) or u.startswith("data:") for u in requests), requests
     assert errors == []
     context.close()
@@ -166,18 +167,19 @@ def test_csv_download_matches_the_page_data(browser, site_url, tmp_path: Path, p
     page = context.new_page()
     page.goto(site_url + path)
     _draw(page, f"#{fig}")
-    link = page.locator(f".sm-figure-box:has(#{fig}) .sm-figure-download a")
+    link = page.locator(f".sm-figure-box:has(#{fig}) .sm-figure-download a:visible")  # the set shown
     with page.expect_download() as info:
         link.click()
     download = info.value
-    assert download.suggested_filename == f"{fig}.csv"
+    assert download.suggested_filename == f"{fig}-book.csv"
     target = tmp_path / download.suggested_filename
     download.save_as(target)
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert f"{len(rows) - 1} 行" in link.inner_text()
     spec = json.loads(
         page.evaluate(
-            f"() => fetch(document.querySelector('#{fig} template').dataset.src).then(r => r.text())"
+            f"() => fetch(document.querySelector('#{fig} template[data-constants=book]').dataset.src)"
+            ".then(r => r.text())"
         )
     )
     if fig == "fig-measured":  # one row per system, one column per bar trace
@@ -193,4 +195,32 @@ def test_csv_download_matches_the_page_data(browser, site_url, tmp_path: Path, p
         assert [int(r[2]) for r in mine] == curve["customdata"]
         assert [json.loads(r[3]) for r in mine] == curve["x"]
         assert [json.loads(r[4]) for r in mine] == curve["y"]
+    context.close()
+
+
+def test_switching_the_constant_set_redraws_the_figure(browser, site_url) -> None:
+    context, page, requests, errors = _new_page(browser, 1280)
+    page.goto(site_url + "chapter/visualize/")
+    _draw(page, "#fig-pareto")
+    assert page.get_attribute("#fig-pareto", "aria-describedby") == "fig-pareto-desc-book"
+    assert f"{site_url}chapter/visualize/fig-pareto-book.json" in requests
+    before = _paths(page, "#fig-pareto")
+    page.locator(".sm-constants-switch").first.click()
+    page.wait_for_function("() => document.documentElement.dataset.smConstants === 'spec'")
+    page.wait_for_function("b => " + _paths_js("#fig-pareto") + " !== b", arg=before)
+    assert page.get_attribute("#fig-pareto", "aria-describedby") == "fig-pareto-desc-spec"
+    assert f"{site_url}chapter/visualize/fig-pareto-spec.json" in requests
+    box = ".sm-figure-box:has(#fig-pareto)"
+    assert page.locator(f"{box} #fig-pareto-desc-spec").is_visible()
+    assert not page.locator(f"{box} #fig-pareto-desc-book").is_visible()
+    href = page.locator(f"{box} .sm-figure-download a:visible").get_attribute("href")
+    assert href and href.endswith("/chapter/visualize/fig-pareto-spec.csv"), href
+    # The controls keep their state across the switch.
+    page.locator("#fig-pareto-seq").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('ul[data-for=fig-pareto] li')]"
+        ".some(e => e.textContent.includes('16k'))"
+    )
+    assert errors == []
     context.close()

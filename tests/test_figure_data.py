@@ -14,12 +14,13 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from servingmath import InvalidInputError, fmt, num
-from servingmath.book.chapter import CHIP
+from servingmath.book.chapter import chapter_chip
 from servingmath.book.figures import (
     VIS,
     Chart,
     DataTable,
     breakdown_chart,
+    chapter_charts,
     csv_text,
     embed,
     figure_json,
@@ -108,7 +109,9 @@ def test_html_table_samples_each_state_and_names_it() -> None:
     cells = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", body)
     batches = [c[0] for c in cells]
     assert batches[0] == "1" and batches[-1] == num(int(s.batch[-1]))  # both ends of the curve
-    assert num(round(critical_batch(CHIP, weights=w, compute=VIS.compute))) in batches  # and B_crit
+    assert (
+        num(round(critical_batch(chapter_chip("book"), weights=w, compute=VIS.compute))) in batches
+    )  # and B_crit
 
 
 def test_alt_text_comes_from_the_sweep() -> None:
@@ -210,3 +213,18 @@ def test_hook_checks_the_bundle_version(tmp_path: Path) -> None:
     (pkg / hook.BUNDLE).unlink()
     with pytest.raises(PluginError, match="make install"):
         hook.plotly_js_path(tmp_path)
+
+
+def test_chapter_figures_carry_one_payload_per_constant_set() -> None:
+    charts = chapter_charts(pareto_chart)
+    assert list(charts) == ["book", "spec"]
+    wi, si = VIS.weight_options.index(VIS.weights), VIS.seqs.index(VIS.default_seq)
+    for key, chart in charts.items():
+        s = scenario_sweeps(VIS.weights, VIS.seqs, key)[si]
+        assert chart.alt.count(f"加到 {num(int(s.batch[-1]))}，") == 1, (
+            key
+        )  # each set describes its own sweep
+        curve = _traces_by_state(chart)[(wi, si)][0]
+        assert curve["customdata"] == s.batch.tolist()
+    book, spec = (json.loads(figure_json(c.fig)) for c in charts.values())
+    assert book["data"][0]["x"] != spec["data"][0]["x"]  # the sets differ, so the figure does

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from servingmath.book.chapter import CHIP, DTYPES, MODEL
-from servingmath.chips import Chip, Shape, slice_chips
+from servingmath.book.chapter import DTYPES, MODEL, chapter_chip
+from servingmath.chips import Shape, slice_chips
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
 from servingmath.errors import InvalidInputError
 from servingmath.roofline import critical_batch
@@ -92,12 +92,6 @@ def seq_label(seq: int) -> str:
     return f"{num(seq / 1024)}k" if seq % 1024 == 0 else num(seq, sig=6)
 
 
-def chapter_chip(constants: str) -> Chip:  # stand-in until main's constant sets (issue 11) land
-    if constants not in CONSTANT_SETS:
-        raise InvalidInputError("constants", f"constants must be one of {CONSTANT_SETS}, got {constants!r}")
-    return CHIP
-
-
 @lru_cache(maxsize=16)
 def scenario_sweeps(
     weights: DType | str = INT8, seqs: tuple[int, ...] = VIS.seqs, constants: str = "book"
@@ -106,7 +100,7 @@ def scenario_sweeps(
     on the chapter's chip under a constant set.
 
     >>> [int(s.batch[-1]) for s in scenario_sweeps("int8")]
-    [1221, 610, 305, 152, 76, 38]
+    [1108, 554, 277, 138, 69, 34]
     """
     return tuple(
         decode_sweeps(
