@@ -11,6 +11,8 @@
   near the viewport) and its CSV (the download link) in HTML comments ``<!-- sm-figure-file
   fig-x.json BASE64 -->`` (zlib, base64: ``servingmath.book.figures.file_comment``); after a
   page is rendered, each comment is removed and its file written next to the page.
+* Figure tables: ``<!-- sm-figure-html BASE64 -->`` (``html_comment``) is unpacked in place at
+  the same time, after the search index and the number ledger have read the page.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ BUNDLE = "plotly-basic.min.js"
 DEST = f"assets/javascripts/{BUNDLE}"
 _HEADER = re.compile(r"plotly\.js \(basic - minified\) v(\d+\.\d+\.\d+)")
 _FILE = re.compile(r"<!-- sm-figure-file (\S+) ([A-Za-z0-9+/=]*) -->")
+_HTML = re.compile(r"<!-- sm-figure-html ([A-Za-z0-9+/=]*) -->")
 _FILE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.(?:csv|json)$")
 
 
@@ -98,8 +101,17 @@ def extract_files(output: str) -> tuple[str, dict[str, str]]:
     return _FILE.sub(take, output), found
 
 
+def unpack_html(output: str) -> str:
+    """Put the packed HTML of each ``sm-figure-html`` comment in its place.
+
+    >>> unpack_html("<p><!-- sm-figure-html eNqzSbIztNFPsgMACX4CGQ== --></p>")
+    '<p><b>1</b></p>'
+    """
+    return _HTML.sub(lambda m: zlib.decompress(base64.b64decode(m.group(1))).decode("utf-8"), output)
+
+
 def on_post_page(output, page, config):
-    output, found = extract_files(output)
+    output, found = extract_files(unpack_html(output))
     if found:
         folder = Path(config.site_dir, page.file.dest_uri).parent
         folder.mkdir(parents=True, exist_ok=True)

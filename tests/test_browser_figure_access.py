@@ -175,7 +175,7 @@ def test_csv_download_matches_the_page_data(browser, site_url, tmp_path: Path, p
     target = tmp_path / download.suggested_filename
     download.save_as(target)
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    assert f"{len(rows) - 1} 行" in link.inner_text()
+    assert f"{len(rows) - 1:,} 行" in link.inner_text()
     spec = json.loads(
         page.evaluate(
             f"() => fetch(document.querySelector('#{fig} template[data-constants=book]').dataset.src)"

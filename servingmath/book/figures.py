@@ -521,6 +521,25 @@ def csv_text(table: DataTable) -> str:
 
 
 FILE_COMMENT = "sm-figure-file"
+HTML_COMMENT = "sm-figure-html"
+
+
+def _pack(text: str) -> str:
+    return base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
+
+
+def html_comment(html: str) -> str:
+    """``html`` packed in an HTML comment that ``hooks/plotly_assets.py`` unpacks in place once
+    the page is rendered: after the search index and the number ledger have read the page.
+
+    Used for a figure's data table: hundreds of cells that the figure tests check against the
+    sweeps, kept out of the search index and out of ``numbers.json`` (which lists the numbers
+    the prose and answers show, not a figure's data).
+
+    >>> html_comment("<b>1</b>")
+    '<!-- sm-figure-html eNqzSbIztNFPsgMACX4CGQ== -->'
+    """
+    return f"<!-- {HTML_COMMENT} {_pack(html)} -->"
 
 
 def file_comment(name: str, text: str) -> str:
@@ -533,8 +552,7 @@ def file_comment(name: str, text: str) -> str:
     >>> file_comment("fig-a.csv", "a,b\n")
     '<!-- sm-figure-file fig-a.csv eNpL1EniAgAC2gD6 -->'
     """
-    packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
-    return f"<!-- {FILE_COMMENT} {name} {packed} -->"
+    return f"<!-- {FILE_COMMENT} {name} {_pack(text)} -->"
 
 
 def _cell(value: Cell) -> str:
@@ -999,9 +1017,9 @@ def embed(chart: go.Figure | Chart | Mapping[str, go.Figure | Chart], fig_id: st
             f"{html_lib.escape(c.alt)}</figcaption>"
             f'<details class="sm-figure-table" data-search-exclude><summary>图中数据（表格）</summary>'
             f'<div class="sm-figure-scroll" tabindex="0" role="region" aria-label="{region}">'
-            f"{table_html(c.table)}</div></details>"
+            f"{html_comment(table_html(c.table))}</div></details>"
             f'<p class="sm-figure-download"><a href="{csv_name}" download>'
-            f"下载全部数据（CSV，{len(c.table.rows)} 行）</a></p>"
+            f"下载全部数据（CSV，{num(len(c.table.rows))} 行）</a></p>"
             f"{csv_body}"
         )
         extras.append(f'<div class="sm-c" data-constants="{key}">{part}</div>' if key else part)
