@@ -1,9 +1,10 @@
-/* servingmath figures: draw every div.sm-figure from the JSON in its <template> (written at build
- * time by servingmath.book.figures.embed; not a <script>, which instant navigation would re-run).
+/* servingmath figures: draw every div.sm-figure from the JSON its <template data-src> names (a
+ * file next to the page, written at build time by servingmath.book.figures.embed and
+ * hooks/plotly_assets.py; not a <script>, which instant navigation would re-run).
  *
- * - plotly.js (the basic bundle, next to this file) is fetched only when a figure comes within
- *   ROOT_MARGIN of the viewport (IntersectionObserver), so a page whose figures are below the
- *   fold transfers no plotly.js until the reader scrolls there. A figure in a closed <details> or
+ * - plotly.js (the basic bundle, next to this file) and the figure's JSON are fetched only when
+ *   a figure comes within ROOT_MARGIN of the viewport (IntersectionObserver), so a page whose
+ *   figures are below the fold transfers neither until the reader scrolls there. A figure in a closed <details> or
  *   a hidden tab has no box, so it is drawn when it is shown.
  * - Runs on each page load, instant navigation included (Material's document$), follows the
  *   light/dark palette, resizes with its container, purges plots whose page was left.
