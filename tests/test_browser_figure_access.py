@@ -188,13 +188,14 @@ def test_csv_download_matches_the_page_data(browser, site_url, tmp_path: Path, p
         for k, t in enumerate(bars):
             assert rows[0][1 + k] == t["name"]
             assert [json.loads(r[1 + k]) for r in rows[1:]] == t["y"]
-    else:  # every visible curve point is a row: (weights, seq, batch, latency, throughput, cost)
+    else:  # every batch is a row (weights, seq, batch, latency, throughput, cost); the curve draws some
         curve = next(t for t in spec["data"] if t.get("visible") is True and "customdata" in t)
         weights, seq = curve["name"].split(" · ")
-        mine = [r for r in rows[1:] if r[0] == weights and r[1] == seq.removesuffix(" 上下文")]
-        assert [int(r[2]) for r in mine] == curve["customdata"]
-        assert [json.loads(r[3]) for r in mine] == curve["x"]
-        assert [json.loads(r[4]) for r in mine] == curve["y"]
+        mine = {int(r[2]): r for r in rows[1:] if r[0] == weights and r[1] == seq.removesuffix(" 上下文")}
+        assert sorted(mine) == list(range(1, curve["customdata"][-1] + 1))  # every batch size
+        drawn = [mine[b] for b in curve["customdata"]]
+        assert [json.loads(r[3]) for r in drawn] == curve["x"]
+        assert [json.loads(r[4]) for r in drawn] == curve["y"]
     context.close()
 
 

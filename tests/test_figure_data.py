@@ -57,7 +57,7 @@ def _traces_by_state(chart: Chart) -> dict[tuple[int, int], list[dict]]:
     return out
 
 
-def test_pareto_csv_is_every_point_the_figure_draws() -> None:
+def test_pareto_csv_has_every_batch_and_the_points_the_figure_draws() -> None:
     chart = pareto_chart()
     rows = _csv_rows(csv_text(chart.table))
     assert rows[0] == list(chart.table.columns)
@@ -70,10 +70,12 @@ def test_pareto_csv_is_every_point_the_figure_draws() -> None:
             for r in body
             if r[0] == f"{w.label} 权重" and r[1] == chart.fig.layout.meta["sm"]["controls"][1]["options"][si]
         ]
-        assert [int(r[2]) for r in mine] == curve["customdata"], (w.name, seq)
-        assert [json.loads(r[3]) for r in mine] == curve["x"]  # the same numbers, as the JSON writes them
-        assert [json.loads(r[4]) for r in mine] == curve["y"]
         s = scenario_sweeps(w)[si]
+        assert [int(r[2]) for r in mine] == s.batch.tolist(), (w.name, seq)  # every batch size
+        by_batch = {int(r[2]): r for r in mine}
+        drawn = [by_batch[b] for b in curve["customdata"]]  # the curve draws a subset of them
+        assert [json.loads(r[3]) for r in drawn] == curve["x"]  # the same numbers, as the JSON writes them
+        assert [json.loads(r[4]) for r in drawn] == curve["y"]
         assert s.usd_per_million_tokens is not None
         for r in mine[:: max(1, len(mine) // 5)]:
             assert float(r[5]) == pytest.approx(s.usd_per_million_tokens[int(r[2]) - 1], rel=1e-3)
@@ -225,6 +227,6 @@ def test_chapter_figures_carry_one_payload_per_constant_set() -> None:
             key
         )  # each set describes its own sweep
         curve = _traces_by_state(chart)[(wi, si)][0]
-        assert curve["customdata"] == s.batch.tolist()
+        assert curve["customdata"][-1] == int(s.batch[-1])
     book, spec = (json.loads(figure_json(c.fig)) for c in charts.values())
     assert book["data"][0]["x"] != spec["data"][0]["x"]  # the sets differ, so the figure does

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import math
 from pathlib import Path
@@ -21,6 +22,7 @@ from servingmath import (
 )
 from servingmath.book.chapter import MODEL, chapter_chip
 from servingmath.book.figures import (
+    PARETO_POINTS,
     PAYLOAD_LIMIT,
     VIS,
     breakdown_figure,
@@ -131,9 +133,21 @@ def test_pareto_curve_is_the_sweep_point_by_point() -> None:
     for (wi, w), (si, seq) in [((0, VIS.weight_options[0]), (0, VIS.seqs[0])), ((1, VIS.weights), (3, 8192))]:
         s = _sweep(w, seq)
         curve = next(t for t, g in zip(spec["data"], groups, strict=True) if g == [wi, si])
-        assert curve["customdata"] == s.batch.tolist()  # one point per batch, 1 .. largest
-        assert curve["x"] == rounded(s.step_time_s * 1e3)
-        assert curve["y"] == rounded(s.tokens_per_s_per_chip)
+        batches = curve["customdata"]
+        i = np.array(batches) - 1
+        assert curve["x"] == rounded(s.step_time_s[i] * 1e3)  # every drawn point is the sweep's
+        assert curve["y"] == rounded(s.tokens_per_s_per_chip[i])
+        # From batch 1 to the largest, with the batch nearest B_crit; every batch on short curves,
+        # else at least PARETO_POINTS of them, neighbours consecutive or under 5 % apart.
+        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
+        last = int(s.batch[-1])
+        assert batches[0] == 1 and batches[-1] == last and (round(bcrit) in batches or round(bcrit) > last)
+        assert batches == sorted(set(batches))
+        if last <= PARETO_POINTS:
+            assert batches == list(range(1, last + 1))
+        else:
+            assert len(batches) >= PARETO_POINTS
+            assert all(b - a == 1 or b / a < 1.05 for a, b in itertools.pairwise(batches))
 
 
 def test_cost_axis_mirrors_throughput_axis() -> None:
