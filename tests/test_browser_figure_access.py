@@ -94,6 +94,7 @@ OVERLAP = """fig => {
     titleOverPlot: title ? hit(r(title), r(gd)) : false,
     titleOverLegend: title && legend ? hit(r(title), r(legend)) : false,
     svgLegend: gd.querySelectorAll('.legend .traces').length,
+    fill: gd.getBoundingClientRect().width / box.parentElement.getBoundingClientRect().width,
   };
 }"""
 
@@ -113,6 +114,7 @@ def test_every_figure_has_a_legend_clear_of_plot_and_title(browser, site_url, wi
             assert state["visible"] and not state["legendOverPlot"], (path, fig, width, state)
             assert not state["titleOverPlot"] and not state["titleOverLegend"], (path, fig, width, state)
             assert state["svgLegend"] == 0  # plotly's own legend (drawn over the plot) is off
+            assert state["fill"] > 0.95, (path, fig, width, state)  # the plot takes the column's width
             assert page.locator(f"#{fig} .modebar").count() == 0  # no toolbar over the title
             seen += 1
     assert seen == sum(PAGES.values())
