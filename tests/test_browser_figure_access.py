@@ -227,3 +227,26 @@ def test_switching_the_constant_set_redraws_the_figure(browser, site_url) -> Non
     )
     assert errors == []
     context.close()
+
+
+@pytest.mark.parametrize("scheme", [0, 1], ids=["light", "dark"])
+def test_figures_pass_axe(browser, site_url, scheme) -> None:
+    """axe-core (pinned in package-lock.json) finds nothing in the figures, data tables open, at 390 px."""
+    axe = (Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    context, page, _, errors = _new_page(browser, 390)
+    context.add_init_script(f"localStorage.setItem('/.__palette', JSON.stringify({{index: {scheme}}}))")
+    found = {}
+    for path, count in PAGES.items():
+        page.goto(site_url + path)
+        for i in range(count):
+            fig = page.locator(".sm-figure").nth(i)
+            _draw(page, f"#{fig.get_attribute('id')}")
+        page.evaluate("() => document.querySelectorAll('.sm-figure-table').forEach(d => { d.open = true; })")
+        page.add_script_tag(content=axe)
+        found[path] = page.evaluate(
+            "() => axe.run({include: [['.sm-figure-box']]})"
+            ".then(r => r.violations.map(v => [v.id, v.nodes.map(n => n.target.join(' '))]))"
+        )
+    assert found == {p: [] for p in PAGES}
+    assert errors == []
+    context.close()
