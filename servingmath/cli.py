@@ -35,14 +35,17 @@ from servingmath.errors import (
     MAX_DECODE_LEN,
     MAX_SEQ,
     MAX_TOKENS,
+    DoesNotFitError,
     InvalidInputError,
     check_count,
     check_fraction,
 )
 from servingmath.memory import (
+    KV_SHARDINGS,
     hbm_left_for_kv,
     kv_bytes_per_token,
     kv_cache_bytes,
+    kv_replication_note,
     memory_budget,
     min_chips,
     param_bytes,
@@ -195,6 +198,8 @@ def _model_json(m: Model) -> Json:
     data.update(
         param_count=m.param_count,
         exact_param_count=m.exact_param_count,
+        active_param_count=m.active_param_count,
+        streamed_param_count_batch_1=m.streamed_param_count(batch=1),
         kv_elements_per_token=m.kv_elements_per_token,
     )
     return data
@@ -208,11 +213,24 @@ def _model_lines(m: Model) -> list[str]:
         f"  层数 L：{fmt(m.L)}；隐藏维度 D：{fmt(m.D)}；前馈维度 F：{fmt(m.F)}",
         f"  查询头 N：{fmt(m.N)}；KV 头 K：{fmt(m.K)}；头维度 H：{fmt(m.H)}；词表 V：{fmt(m.V)}",
         f"  每 token 的 KV 缓存元素数（2KHL）：{fmt(m.kv_elements_per_token)}",
+        *_model_extra_lines(m),
     ]
 
 
+def _model_extra_lines(m: Model) -> list[str]:
+    lines = []
+    if m.is_moe:
+        lines.append(
+            f"  混合专家：{fmt(m.experts)} 个专家，每 token 选 {fmt(m.experts_per_token)} 个；"
+            f"每 token 激活的参数量：{fmt(m.active_param_count, 'params', sig=4)}"
+        )
+    if m.max_positions is not None:
+        lines.append(f"  上下文窗口（max_position_embeddings）：{fmt(m.max_positions)} 个 token")
+    return lines
+
+
 def cmd_models(args: argparse.Namespace) -> Report:
-    models = list(MODELS.values())
+    models = [get_model(key) for key in MODELS]
     lines = [line for m in models for line in _model_lines(m)]
     return [_model_json(m) for m in models], lines
 
@@ -220,19 +238,33 @@ def cmd_models(args: argparse.Namespace) -> Report:
 # ----------------------------------------------------------------------------- memory
 
 
+def _kv_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--kv-sharding and --allow-beyond-context as library keyword arguments."""
+    return {"kv_sharding": args.kv_sharding, "allow_beyond_context": args.allow_beyond_context}
+
+
+def _replication_line(m: Model, tp: int, kv_sharding: str | None) -> list[str]:
+    note = kv_replication_note(m, tp=tp, kv_sharding=kv_sharding)
+    return [f"  注：{note}"] if note else []
+
+
 def cmd_memory(args: argparse.Namespace) -> Report:
     m, c = _model(args.model), _chip(args.chip)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     batch = _count("--batch", args.batch, MAX_BATCH)
     seq = _count("--seq", args.seq, MAX_SEQ)
+    kw = _kv_options(args)
     with _blame():
         p = param_bytes(m, w)
-        k = kv_cache_bytes(m, kv, batch=batch, seq=seq)
+        k = kv_cache_bytes(m, kv, batch=batch, seq=seq, allow_beyond_context=args.allow_beyond_context)
         if min_chips(p, c) > _largest_slice(c)[1]:
             raise _too_big("--model", f"{m.name}'s {w.name} weights", p, c, "use --weights int8/int4")
         if min_chips(p + k, c) > _largest_slice(c)[1]:
             raise _too_big("--batch", "weights and KV caches", p + k, c, "lower --batch or --seq")
-        b = memory_budget(m, c, weights=w, kv=kv, batch=batch, seq=seq)
+        try:
+            b = memory_budget(m, c, weights=w, kv=kv, batch=batch, seq=seq, **kw)
+        except DoesNotFitError:  # replicated KV heads outgrow every slice
+            raise _too_big("--batch", "weights and KV caches", p + k, c, "lower --batch or --seq") from None
     data: Json = {
         "model": m.key,
         "chip": c.key,
@@ -243,6 +275,8 @@ def cmd_memory(args: argparse.Namespace) -> Report:
         "param_bytes": b.param_bytes,
         "kv_bytes_per_token": kv_bytes_per_token(m, kv),
         "kv_bytes": b.kv_bytes,
+        "kv_replication": b.kv_replication,
+        "kv_note": kv_replication_note(m, tp=b.slice_chips, kv_sharding=args.kv_sharding),
         "total_bytes": b.total_bytes,
         "hbm_bytes_per_chip": c.hbm_bytes,
         "min_chips": b.min_chips,
@@ -255,6 +289,7 @@ def cmd_memory(args: argparse.Namespace) -> Report:
         f"权重：{_bytes(b.param_bytes)}",
         f"每 token 的 KV 缓存：{_bytes(data['kv_bytes_per_token'])}",
         f"KV 缓存（批大小 {fmt(batch)} × 序列长度 {fmt(seq)}）：{_bytes(b.kv_bytes)}",
+        *_replication_line(m, b.slice_chips, args.kv_sharding),
         f"合计：{_bytes(b.total_bytes)}",
         f"最少芯片数：{fmt(b.min_chips)}",
         f"最小切片：{b.slice_name}（{fmt(b.slice_chips)} 个芯片）",
@@ -282,7 +317,9 @@ def cmd_decode(args: argparse.Namespace) -> Report:
     decode_len = _count("--decode-len", args.decode_len, MAX_DECODE_LEN)
     with _blame():
         hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
-        s = decode_step(m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute)
+        s = decode_step(
+            m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute, **_kv_options(args)
+        )
         t = throughput(s, decode_len=decode_len, chip=c)
     data: Json = {
         "model": m.key,
@@ -299,6 +336,11 @@ def cmd_decode(args: argparse.Namespace) -> Report:
         "kv_time_s": s.kv_time_s,
         "flops_time_s": s.flops_time_s,
         "mlp_time_s": s.mlp_time_s,
+        "weight_bytes": s.weight_bytes,
+        "kv_bytes": s.kv_bytes,
+        "flops": s.flops,
+        "kv_replication": s.kv_replication,
+        "kv_note": kv_replication_note(m, tp=chips, kv_sharding=args.kv_sharding),
         "bound": s.bound,
         "tokens_per_s": t.tokens_per_s,
         "tokens_per_s_per_chip": t.tokens_per_s_per_chip,
@@ -312,6 +354,7 @@ def cmd_decode(args: argparse.Namespace) -> Report:
         f"每步时间：{fmt(s.step_time_s, 's')}（{_BOUND[s.bound]}）",
         f"  加载权重：{fmt(s.param_time_s, 's')}",
         f"  加载 KV 缓存：{fmt(s.kv_time_s, 's')}",
+        *_replication_line(m, chips, args.kv_sharding),
         f"  矩阵乘法计算：{fmt(s.flops_time_s, 's')}",
         f"吞吐量：{fmt(t.tokens_per_s, 'token/s')}",
         f"每芯片吞吐量：{fmt(t.tokens_per_s_per_chip, 'token/s')}",
@@ -337,7 +380,9 @@ def cmd_fit(args: argparse.Namespace) -> Report:
         else:
             chips = _count("--chips", args.chips, MAX_CHIPS)
             shape = next((s for s in c.slices if slice_chips(s) == chips), None)
-        s = largest_fitting_step(m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute)
+        s = largest_fitting_step(
+            m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute, **_kv_options(args)
+        )
         t = throughput(s, decode_len=decode_len, chip=c)
     data: Json = {
         "model": m.key,
@@ -350,6 +395,8 @@ def cmd_fit(args: argparse.Namespace) -> Report:
         "compute": compute.name,
         "decode_len": decode_len,
         "max_batch": s.batch,
+        "kv_replication": s.kv_replication,
+        "kv_note": kv_replication_note(m, tp=chips, kv_sharding=args.kv_sharding),
         "step_time_s": s.step_time_s,
         "bound": s.bound,
         "tokens_per_s": t.tokens_per_s,
@@ -363,6 +410,7 @@ def cmd_fit(args: argparse.Namespace) -> Report:
         f"芯片：{fmt(chips)} × {c.name}（{where}）",
         f"序列长度：{fmt(seq)}，解码长度：{fmt(decode_len)}",
         f"最大批大小：{fmt(s.batch)}",
+        *_replication_line(m, chips, args.kv_sharding),
         f"每步时间：{fmt(s.step_time_s, 's')}（{_BOUND[s.bound]}）",
         f"吞吐量：{fmt(t.tokens_per_s, 'token/s')}",
         f"每芯片吞吐量：{fmt(t.tokens_per_s_per_chip, 'token/s')}",
@@ -375,6 +423,9 @@ def cmd_fit(args: argparse.Namespace) -> Report:
 # ----------------------------------------------------------------------------- prefill
 
 
+_ATTN = {True: "含", False: "不含"}
+
+
 def cmd_prefill(args: argparse.Namespace) -> Report:
     m, c = _model(args.model), _chip(args.chip)
     compute = _compute(args.compute, c)
@@ -383,8 +434,10 @@ def cmd_prefill(args: argparse.Namespace) -> Report:
     with _blame("--mfu"):
         mfu = check_fraction("--mfu", _number(args.mfu))
     with _blame():
-        flops = prefill_flops(m, tokens=tokens)
-        latency = prefill_latency(m, c, chips=chips, tokens=tokens, mfu=mfu, compute=compute)
+        flops = prefill_flops(m, tokens=tokens, attention=args.attention_flops)
+        latency = prefill_latency(
+            m, c, chips=chips, tokens=tokens, mfu=mfu, compute=compute, attention=args.attention_flops
+        )
     data: Json = {
         "model": m.key,
         "chip": c.key,
@@ -392,6 +445,7 @@ def cmd_prefill(args: argparse.Namespace) -> Report:
         "tokens": tokens,
         "mfu": mfu,
         "compute": compute.name,
+        "attention_flops": args.attention_flops,
         "flops": flops,
         "latency_s": latency,
     }
@@ -399,7 +453,7 @@ def cmd_prefill(args: argparse.Namespace) -> Report:
         f"模型：{m.name}（计算 {compute.name}）",
         f"芯片：{fmt(chips)} × {c.name}，MFU：{fmt(mfu * 100, '%')}",
         f"预填充 token 数：{fmt(tokens)}",
-        f"预填充计算量：{fmt(flops, 'FLOPs')}",
+        f"预填充计算量：{fmt(flops, 'FLOPs')}（{_ATTN[args.attention_flops]}因果注意力的 FLOPs）",
         f"预填充延迟：{fmt(latency, 's')}",
     ]
     return data, lines
@@ -436,6 +490,17 @@ def build_parser() -> argparse.ArgumentParser:
         if compute:
             p.add_argument("--compute", default="bf16", help="矩阵乘法输入精度，默认 bf16")
 
+    def kv_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--kv-sharding", choices=KV_SHARDINGS, default=None,
+            help="KV 缓存怎样分到张量并行的芯片上：heads（按头，芯片多于 KV 头时复制）或 batch（按序列），"
+            "默认按常数集（spec 为 heads）",
+        )  # fmt: skip
+        p.add_argument(
+            "--allow-beyond-context", action="store_true",
+            help="允许序列长度超过模型的上下文窗口（max_position_embeddings）",
+        )  # fmt: skip
+
     add("chips", cmd_chips, "列出芯片预设")
     add("models", cmd_models, "列出模型预设")
 
@@ -444,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     dtypes(p, compute=False)
     p.add_argument("--batch", required=True, metavar="N", help="批大小（并发序列数）")
     p.add_argument("--seq", required=True, metavar="N", help="每个序列的 token 数")
+    kv_options(p)
 
     p = add("decode", cmd_decode, "一个解码步的时间、吞吐量和成本")
     model_chip(p)
@@ -452,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seq", required=True, metavar="N", help="每个序列缓存的 token 数")
     dtypes(p, compute=True)
     p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
+    kv_options(p)
 
     p = add("fit", cmd_fit, "放得下的最大批大小及其解码步时间")
     model_chip(p)
@@ -459,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chips", metavar="N", help="芯片数；默认取能放下权重的最小切片")
     dtypes(p, compute=True)
     p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
+    kv_options(p)
 
     p = add("prefill", cmd_prefill, "预填充延迟")
     model_chip(p)
@@ -466,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokens", required=True, metavar="N", help="预填充的 token 数")
     p.add_argument("--mfu", required=True, metavar="X", help="模型 FLOPs 利用率，(0, 1] 之间")
     p.add_argument("--compute", default="bf16", help="矩阵乘法输入精度，默认 bf16")
+    p.add_argument("--attention-flops", action="store_true", help="计入因果注意力的 FLOPs（原章不计）")
     return parser
 
 

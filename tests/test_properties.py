@@ -55,7 +55,15 @@ def test_step_time_never_decreases_with_batch(
 ) -> None:
     chip, compute = cc
     small, big = sorted(batches)
-    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv, compute=compute, check_fit=False)
+    kw: dict[str, Any] = dict(
+        chips=chips,
+        seq=seq,
+        weights=weights,
+        kv=kv,
+        compute=compute,
+        check_fit=False,
+        allow_beyond_context=True,
+    )
     s_small = sm.decode_step(model, chip, batch=small, **kw)
     s_big = sm.decode_step(model, chip, batch=big, **kw)
     assert s_small.step_time_s <= s_big.step_time_s
@@ -75,24 +83,25 @@ def test_step_time_never_decreases_with_batch(
 def test_max_batch_fits_and_one_more_does_not(
     model: str, chip: str, weights: str, kv: str, chips: int, seq: int
 ) -> None:
-    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv)
+    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv, allow_beyond_context=True)
+    held: dict[str, Any] = dict(seq=seq, tp=chips, allow_beyond_context=True)  # KV copies on `chips`
     capacity = chips * sm.get_chip(chip).hbm_bytes
     try:
         b = sm.max_batch(model, chip, **kw)
     except DoesNotFitError:
-        one = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=1, seq=seq)
+        one = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=1, **held)
         assert one > capacity
         with pytest.raises(DoesNotFitError):
             sm.decode_step(model, chip, batch=1, **kw)
         return
     step = sm.decode_step(model, chip, batch=b, **kw)  # must not raise
     assert step.batch == b
-    used = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b, seq=seq)
+    used = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b, **held)
     assert used <= capacity
     if b < MAX_BATCH:
         with pytest.raises(DoesNotFitError):
             sm.decode_step(model, chip, batch=b + 1, **kw)
-        assert sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b + 1, seq=seq) > capacity
+        assert sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b + 1, **held) > capacity
     else:  # capped: the rest of the library refuses larger batches
         with pytest.raises(InvalidInputError, match="batch"):
             sm.decode_step(model, chip, batch=b + 1, **kw)
@@ -123,9 +132,10 @@ def test_tokens_per_chip_under_compute_roof(
         kv=kv,
         compute=compute,
         check_fit=False,
+        allow_beyond_context=True,
     )
     t = sm.throughput(step, decode_len=decode_len, chip=chip)
-    roof = sm.get_chip(chip).flops(compute) / (2 * sm.get_model(model).param_count)
+    roof = sm.get_chip(chip).flops(compute) / (2 * sm.get_model(model).flops_param_count)
     assert t.tokens_per_s_per_chip <= roof * (1 + 1e-12)
     assert t.queries_per_s_per_chip * decode_len == pytest.approx(t.tokens_per_s_per_chip, rel=1e-12)
     assert _finite(
@@ -142,9 +152,11 @@ def test_tokens_per_chip_under_compute_roof(
     k=st.integers(1, 1000),
 )
 def test_kv_bytes_linear_in_batch_and_seq(model: str, kv: str, batch: int, seq: int, k: int) -> None:
-    base = sm.kv_cache_bytes(model, kv, batch=batch, seq=seq)
-    assert sm.kv_cache_bytes(model, kv, batch=batch * k, seq=seq) == pytest.approx(k * base, rel=1e-12)
-    assert sm.kv_cache_bytes(model, kv, batch=batch, seq=seq * k) == pytest.approx(k * base, rel=1e-12)
+    base = sm.kv_cache_bytes(model, kv, batch=batch, seq=seq, allow_beyond_context=True)
+    more = sm.kv_cache_bytes(model, kv, batch=batch * k, seq=seq, allow_beyond_context=True)
+    assert more == pytest.approx(k * base, rel=1e-12)
+    longer = sm.kv_cache_bytes(model, kv, batch=batch, seq=seq * k, allow_beyond_context=True)
+    assert longer == pytest.approx(k * base, rel=1e-12)
     assert base == pytest.approx(batch * seq * sm.kv_bytes_per_token(model, kv), rel=1e-12)
 
 
