@@ -246,7 +246,7 @@ class Model:
         >>> get_model("llama2-70b").check_seq(8192)
         Traceback (most recent call last):
         ...
-        servingmath.errors.InvalidInputError: seq must be <= 4096 (max_position_embeddings of Llama 2 70B...)
+        servingmath.errors.InvalidInputError: seq must be <= 4096 (max_position_embeddings of Llama 2 70B)...
         >>> get_model("llama2-70b").check_seq(8192, allow_beyond_context=True)
         8192
         """
