@@ -1,10 +1,15 @@
 """servingmath: back-of-the-envelope LLM serving arithmetic, every number computed.
 
 >>> import servingmath as sm
->>> step = sm.decode_step("llama3-70b", "tpu-v5e", chips=8, batch=32, seq=8192,
+>>> chapter = sm.get_model("llama3-70b", constants="book")  # the chapter's premises
+>>> step = sm.decode_step(chapter, "tpu-v5e", chips=8, batch=32, seq=8192,
 ...                       weights="int8", kv="int8")
 >>> sm.fmt(step.step_time_s, "s")
 '17.2 ms'
+>>> step = sm.decode_step("llama3-70b", "tpu-v5e", chips=8, batch=32, seq=8192,
+...                       weights="int8", kv="int8")  # exact shapes, with the all-reduces
+>>> sm.fmt(step.compute_time_s, "s"), sm.fmt(step.comm_time_s, "s")
+('17.2 ms', '2.91 ms')
 """
 
 from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name

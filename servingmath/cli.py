@@ -9,7 +9,7 @@ Bad input exits with status 2 and one line on stderr naming the option at fault.
 模型：LLaMA 3-70B（权重 int8，KV 缓存 int8，计算 bf16）
 芯片：8 × TPU v5e
 批大小：32，序列长度：8,192，解码长度：512
-每步时间：17.2 ms（受内存带宽限制）
+每步时间：20.1 ms（受内存带宽限制）
 ...
 0
 >>> main(["decode", "--model", "llama3-70b", "--chips", "8", "--batch", "0", "--seq", "8192",
@@ -28,6 +28,7 @@ from dataclasses import asdict
 from typing import Any, NoReturn
 
 from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
+from servingmath.comm import CommCost, decode_comm
 from servingmath.dtypes import DType, get_dtype
 from servingmath.errors import (
     MAX_BATCH,
@@ -52,7 +53,7 @@ from servingmath.memory import (
 )
 from servingmath.models import MODELS, Model, get_model
 from servingmath.prefill import prefill_flops, prefill_latency
-from servingmath.roofline import decode_step, largest_fitting_step, throughput
+from servingmath.roofline import OVERLAPS, DecodeStep, decode_step, largest_fitting_step, throughput
 from servingmath.units import fmt
 
 PROG = "servingmath"
@@ -238,6 +239,30 @@ def cmd_models(args: argparse.Namespace) -> Report:
 # ----------------------------------------------------------------------------- memory
 
 
+def _comm_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--no-comm and --overlap as library keyword arguments."""
+    return {"comm": False if args.no_comm else None, "overlap": args.overlap}
+
+
+def _comm_line(s: DecodeStep, comm: CommCost) -> str:
+    if comm.collectives == 0:
+        return "  张量并行通信：无（单芯片）"
+    where = "×".join(str(a) for a in comm.axes)
+    wrap = (
+        "有环绕链路"
+        if all(comm.wraparound)
+        else "无环绕链路"
+        if not any(comm.wraparound)
+        else "部分轴有环绕链路"
+    )
+    link = {"ici": f"ICI {where}，{wrap}", "nvlink": "NVLink", "network": "跨节点网络"}[comm.interconnect]
+    what = f"{fmt(comm.collectives)} 次 all-reduce，{link}"
+    if s.comm_time_s == 0:
+        return f"  张量并行通信：未计入（按原章的模型；若计入为 {fmt(comm.time_s, 's')}，{what}）"
+    mode = "与计算完全重叠" if s.overlap == "full" else "不与计算重叠，直接相加"
+    return f"  张量并行通信：{fmt(s.comm_time_s, 's')}（{what}；{mode}）"
+
+
 def _kv_options(args: argparse.Namespace) -> dict[str, Any]:
     """--kv-sharding and --allow-beyond-context as library keyword arguments."""
     return {"kv_sharding": args.kv_sharding, "allow_beyond_context": args.allow_beyond_context}
@@ -318,8 +343,10 @@ def cmd_decode(args: argparse.Namespace) -> Report:
     with _blame():
         hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
         s = decode_step(
-            m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute, **_kv_options(args)
-        )
+            m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute,
+            **_kv_options(args), **_comm_options(args),
+        )  # fmt: skip
+        comm = decode_comm(m, c, chips=chips, batch=batch, compute=compute)
         t = throughput(s, decode_len=decode_len, chip=c)
     data: Json = {
         "model": m.key,
@@ -336,6 +363,10 @@ def cmd_decode(args: argparse.Namespace) -> Report:
         "kv_time_s": s.kv_time_s,
         "flops_time_s": s.flops_time_s,
         "mlp_time_s": s.mlp_time_s,
+        "comm_time_s": s.comm_time_s,
+        "overlap": s.overlap,
+        "compute_time_s": s.compute_time_s,
+        "comm_if_counted_s": comm.time_s,
         "weight_bytes": s.weight_bytes,
         "kv_bytes": s.kv_bytes,
         "flops": s.flops,
@@ -356,6 +387,7 @@ def cmd_decode(args: argparse.Namespace) -> Report:
         f"  加载 KV 缓存：{fmt(s.kv_time_s, 's')}",
         *_replication_line(m, chips, args.kv_sharding),
         f"  矩阵乘法计算：{fmt(s.flops_time_s, 's')}",
+        _comm_line(s, comm),
         f"吞吐量：{fmt(t.tokens_per_s, 'token/s')}",
         f"每芯片吞吐量：{fmt(t.tokens_per_s_per_chip, 'token/s')}",
         f"每芯片每秒完成请求数：{fmt(t.queries_per_s_per_chip, '个/s')}",
@@ -381,8 +413,9 @@ def cmd_fit(args: argparse.Namespace) -> Report:
             chips = _count("--chips", args.chips, MAX_CHIPS)
             shape = next((s for s in c.slices if slice_chips(s) == chips), None)
         s = largest_fitting_step(
-            m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute, **_kv_options(args)
-        )
+            m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute,
+            **_kv_options(args), **_comm_options(args),
+        )  # fmt: skip
         t = throughput(s, decode_len=decode_len, chip=c)
     data: Json = {
         "model": m.key,
@@ -395,6 +428,8 @@ def cmd_fit(args: argparse.Namespace) -> Report:
         "compute": compute.name,
         "decode_len": decode_len,
         "max_batch": s.batch,
+        "comm_time_s": s.comm_time_s,
+        "overlap": s.overlap,
         "kv_replication": s.kv_replication,
         "kv_note": kv_replication_note(m, tp=chips, kv_sharding=args.kv_sharding),
         "step_time_s": s.step_time_s,
@@ -501,6 +536,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="允许序列长度超过模型的上下文窗口（max_position_embeddings）",
         )  # fmt: skip
 
+    def comm_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--no-comm", action="store_true", help="不计张量并行的通信时间（原章的模型）")
+        p.add_argument(
+            "--overlap", choices=OVERLAPS, default="none",
+            help="通信与计算的重叠假设：none（相加，默认）或 full（完全重叠，取较长者）",
+        )  # fmt: skip
+
     add("chips", cmd_chips, "列出芯片预设")
     add("models", cmd_models, "列出模型预设")
 
@@ -519,6 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     dtypes(p, compute=True)
     p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
     kv_options(p)
+    comm_options(p)
 
     p = add("fit", cmd_fit, "放得下的最大批大小及其解码步时间")
     model_chip(p)
@@ -527,6 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     dtypes(p, compute=True)
     p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
     kv_options(p)
+    comm_options(p)
 
     p = add("prefill", cmd_prefill, "预填充延迟")
     model_chip(p)

@@ -30,8 +30,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from servingmath.chips import Chip, get_chip
+from servingmath.comm import decode_comm
 from servingmath.dtypes import DType, get_dtype
-from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_DECODE_LEN, DoesNotFitError, check_count
+from servingmath.errors import (
+    MAX_BATCH,
+    MAX_CHIPS,
+    MAX_DECODE_LEN,
+    DoesNotFitError,
+    InvalidInputError,
+    check_count,
+)
 from servingmath.memory import kv_cache_bytes, kv_replication, max_batch, param_bytes
 from servingmath.models import Model, get_model
 from servingmath.units import fmt
@@ -54,6 +62,19 @@ def critical_batch(chip: Chip | str, *, weights: DType | str, compute: DType | s
 
 Overlap = Literal["none", "full"]
 OVERLAPS: tuple[str, ...] = ("none", "full")
+
+
+def check_overlap(overlap: object) -> Overlap:
+    """Return ``overlap`` if it is ``none`` or ``full``, else raise naming it.
+
+    >>> check_overlap("partial")
+    Traceback (most recent call last):
+    ...
+    servingmath.errors.InvalidInputError: overlap must be one of none, full, got 'partial'
+    """
+    if overlap not in OVERLAPS:
+        raise InvalidInputError("overlap", f"overlap must be one of {', '.join(OVERLAPS)}, got {overlap!r}")
+    return overlap  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,9 @@ def decode_step(
     check_fit: bool = True,
     kv_sharding: str | None = None,
     allow_beyond_context: bool = False,
+    comm: bool | None = None,
+    overlap: str = "none",
+    hop_latency_s: float | None = None,
 ) -> DecodeStep:
     """Roofline time of one decode step for ``batch`` sequences with ``seq`` cached tokens,
     the ``chips`` forming one tensor-parallel group.
@@ -134,6 +158,16 @@ def decode_step(
     With ``check_fit`` (the default) a batch whose weights and caches exceed the chips'
     HBM raises :class:`~servingmath.errors.DoesNotFitError`.
 
+    ``comm`` adds the tensor-parallel all-reduces (:func:`~servingmath.comm.decode_comm`) as
+    ``comm_time_s``; ``None`` follows the model's constant set (on under ``spec``, off under
+    ``book``, the chapter's model). ``overlap`` is ``"none"`` (added to the step) or
+    ``"full"`` (hidden behind the HBM and FLOPs time).
+
+    >>> s = decode_step("llama3-70b", "h100", chips=8, batch=1, seq=8192, weights="bf16", kv="bf16")
+    >>> round(s.compute_time_s * 1e3, 2), round(s.comm_time_s * 1e3, 2), round(s.step_time_s * 1e3, 2)
+    (5.29, 2.25, 7.54)
+    >>> round(s.replace(overlap="full").step_time_s * 1e3, 2)
+    5.29
     >>> s = decode_step("llama3-70b", "tpu-v5e", chips=32, batch=8, seq=8192,
     ...                 weights="bf16", kv="bf16")
     >>> s.kv_replication, round(s.kv_bytes / 1e9, 1)
@@ -154,6 +188,8 @@ def decode_step(
         )
     streamed = m.streamed_param_count(batch=b) * get_dtype(weights).bytes
     flops = 2 * m.flops_param_count * b
+    with_comm = (not m.book) if comm is None else bool(comm)
+    comm_s = decode_comm(m, c, chips=n, batch=b, compute=compute, hop_latency_s=hop_latency_s).time_s
     return DecodeStep(
         param_time_s=streamed / (n * c.hbm_bw),
         kv_time_s=k / (n * c.hbm_bw),
@@ -164,6 +200,8 @@ def decode_step(
         weight_bytes=streamed,
         kv_bytes=k,
         flops=flops,
+        comm_time_s=comm_s if with_comm else 0.0,
+        overlap=check_overlap(overlap),
     )
 
 
@@ -206,6 +244,7 @@ def largest_fitting_step(
     model: Model | str, chip: Chip | str, *, chips: int, seq: int,
     weights: DType | str, kv: DType | str, compute: DType | str = "bf16",
     kv_sharding: str | None = None, allow_beyond_context: bool = False,
+    comm: bool | None = None, overlap: str = "none",
 ) -> DecodeStep:  # fmt: skip
     """The decode step at the largest batch that fits (the chapter's questions 6-8).
 
@@ -215,4 +254,4 @@ def largest_fitting_step(
     kw = dict(kv_sharding=kv_sharding, allow_beyond_context=allow_beyond_context)
     b = max_batch(model, chip, chips=chips, weights=weights, kv=kv, seq=seq, **kw)  # type: ignore[arg-type]
     return decode_step(model, chip, chips=chips, batch=b, seq=seq, weights=weights, kv=kv,
-                       compute=compute, **kw)  # type: ignore[arg-type]  # fmt: skip
+                       compute=compute, comm=comm, overlap=overlap, **kw)  # type: ignore[arg-type]  # fmt: skip

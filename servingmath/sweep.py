@@ -8,8 +8,8 @@ Every array is computed with numpy from the same formulas as the scalar function
 >>> int(s.batch[-1]), round(float(s.step_time_s[0]) * 1e3, 2)
 (152, 5.44)
 >>> s = decode_sweep("llama3-70b", "tpu-v5e", chips=16, seq=8192, weights="int8", kv="int8")
->>> int(s.batch[-1]), round(float(s.step_time_s[0]) * 1e3, 2)  # spec: KV heads on 16 chips twice
-(76, 5.51)
+>>> int(s.batch[-1]), round(float(s.step_time_s[0]) * 1e3, 2)  # spec: 2 KV copies, all-reduces
+(76, 7.48)
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from servingmath.chips import Chip, get_chip
+from servingmath.comm import COLLECTIVES_PER_LAYER, all_reduce_time, tp_topology
 from servingmath.dtypes import DType, get_dtype
 from servingmath.errors import MAX_BATCH, MAX_CHIPS, check_count
 from servingmath.memory import kv_cache_bytes, max_batch
 from servingmath.models import Model, get_model
+from servingmath.roofline import check_overlap
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -40,10 +42,18 @@ class DecodeSweep:
     kv_time_s: FloatArray
     flops_time_s: FloatArray
     price_per_hour: float | None
+    comm_time_s: FloatArray | None = None  # tensor-parallel collectives (None: not counted)
+    overlap: str = "none"
 
     @property
     def step_time_s(self) -> FloatArray:
-        return np.maximum(self.flops_time_s, self.param_time_s) + self.kv_time_s
+        """As :attr:`~servingmath.roofline.DecodeStep.step_time_s`, batch by batch."""
+        compute = np.maximum(self.flops_time_s, self.param_time_s) + self.kv_time_s
+        if self.comm_time_s is None:
+            return compute
+        if self.overlap == "full":
+            return np.maximum(compute, self.comm_time_s)
+        return compute + self.comm_time_s
 
     @property
     def tokens_per_s_per_chip(self) -> FloatArray:
@@ -72,6 +82,8 @@ def decode_sweep(
     max_batch_limit: int | None = None,
     kv_sharding: str | None = None,
     allow_beyond_context: bool = False,
+    comm: bool | None = None,
+    overlap: str = "none",
 ) -> DecodeSweep:
     """Decode step costs for every batch from 1 to the largest that fits in HBM.
 
@@ -94,6 +106,12 @@ def decode_sweep(
     else:
         streamed = np.full(batch.shape, m.streamed_param_count(batch=1))
     per_seq = kv_cache_bytes(m, kv, batch=1, seq=seq, tp=n, **kw)  # type: ignore[arg-type]
+    comm_s = None
+    if (not m.book) if comm is None else comm:
+        topo = tp_topology(c, chips=n)
+        act = m.D * get_dtype(compute).bytes
+        per = np.array([all_reduce_time(b * act, topo) for b in batch], dtype=np.float64)
+        comm_s = per * (COLLECTIVES_PER_LAYER * m.L if n > 1 else 0)
     return DecodeSweep(
         seq=seq,
         chips=n,
@@ -102,6 +120,8 @@ def decode_sweep(
         kv_time_s=batch * (per_seq / bw),
         flops_time_s=batch * (2 * m.flops_param_count / (n * c.flops(compute))),
         price_per_hour=c.price_per_hour,
+        comm_time_s=comm_s,
+        overlap=check_overlap(overlap),
     )
 
 
