@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, NoReturn
 
+from servingmath.breakdown import breakdown
 from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
 from servingmath.comm import CommCost, decode_comm
 from servingmath.dtypes import DType, get_dtype
@@ -455,6 +456,81 @@ def cmd_fit(args: argparse.Namespace) -> Report:
     return data, lines
 
 
+# ----------------------------------------------------------------------------- breakdown
+
+_OP_BOUND = {"memory": "内存带宽", "compute": "算力", "communication": "通信"}
+
+
+def cmd_breakdown(args: argparse.Namespace) -> Report:
+    m, c = _model(args.model), _chip(args.chip)
+    w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
+    compute = _compute(args.compute, c)
+    chips = _count("--chips", args.chips, MAX_CHIPS)
+    batch = _count("--batch", args.batch, MAX_BATCH)
+    seq = _count("--seq", args.seq, MAX_SEQ)
+    with _blame():
+        hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
+        b = breakdown(
+            m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute,
+            **_kv_options(args), **_comm_options(args),
+        )  # fmt: skip
+    ops = [
+        {
+            "key": o.key,
+            "label": o.label,
+            "layer_type": o.layer_type,
+            "count": o.count,
+            "time_s": o.time_s,
+            "per_layer_time_s": o.per_layer_time_s,
+            "flops": o.flops,
+            "weight_bytes": o.weight_bytes,
+            "kv_bytes": o.kv_bytes,
+            "comm_bytes": o.comm_bytes,
+            "flops_time_s": o.flops_time_s,
+            "hbm_time_s": o.hbm_time_s,
+            "comm_time_s": o.comm_time_s,
+            "bound": o.bound,
+        }
+        for o in b.ops
+    ]
+    data: Json = {
+        "model": m.key,
+        "chip": c.key,
+        "chips": chips,
+        "batch": batch,
+        "seq": seq,
+        "weights": w.name,
+        "kv": kv.name,
+        "compute": compute.name,
+        "overlap": b.step.overlap,
+        "ops": ops,
+        "by_layer_type_s": b.by_layer_type(),
+        "ops_time_s": b.time_s,
+        "step_time_s": b.step.step_time_s,
+    }
+    lines = [
+        f"模型：{m.name}（权重 {w.name}，KV 缓存 {kv.name}，计算 {compute.name}）",
+        f"芯片：{fmt(chips)} × {c.name}；批大小 {fmt(batch)}，序列长度 {fmt(seq)}",
+        "",
+        "| 操作 | 每步次数 | 时间 | 每层一次 | 读 HBM | FLOPs | 受限于 |",
+        "|:---|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for o in b.ops:
+        moved = fmt(o.comm_bytes, "B") + "（通信）" if o.key == "collectives" else fmt(o.bytes, "B")
+        lines.append(
+            f"| {o.label} | {fmt(o.count)} | {fmt(o.time_s, 's')} | {fmt(o.per_layer_time_s, 's')} | "
+            f"{moved} | {fmt(o.flops, 'FLOPs')} | {_OP_BOUND[o.bound]} |"
+        )
+    layer, head = b.by_layer_type()["layer"], b.by_layer_type()["model"]
+    lines += [
+        "",
+        f"解码层合计：{fmt(layer, 's')}；嵌入与 LM head：{fmt(head, 's')}",
+        f"各操作相加：{fmt(b.time_s, 's')}；整步公式：{fmt(b.step.step_time_s, 's')}",
+        *_replication_line(m, chips, args.kv_sharding),
+    ]
+    return data, lines
+
+
 # ----------------------------------------------------------------------------- prefill
 
 
@@ -569,6 +645,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chips", metavar="N", help="芯片数；默认取能放下权重的最小切片")
     dtypes(p, compute=True)
     p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
+    kv_options(p)
+    comm_options(p)
+
+    p = add("breakdown", cmd_breakdown, "一个解码步按操作拆开：时间、字节、FLOPs 与瓶颈")
+    model_chip(p)
+    p.add_argument("--chips", required=True, metavar="N", help="芯片数")
+    p.add_argument("--batch", required=True, metavar="N", help="批大小（并发序列数）")
+    p.add_argument("--seq", required=True, metavar="N", help="每个序列缓存的 token 数")
+    dtypes(p, compute=True)
     kv_options(p)
     comm_options(p)
 
