@@ -57,8 +57,9 @@ def check_constants(constants: object) -> Constants:
 
 @dataclass(frozen=True)
 class Model:
-    """A decoder-only transformer with grouped-query attention and a gated (SwiGLU) MLP,
-    dense or with a Mixtral-style mixture of experts (``experts`` > 0)."""
+    """A decoder-only transformer with grouped-query attention and a gated (SwiGLU) MLP
+    (or a GPT-style one, ``mlp_matrices=2``), dense or with a Mixtral-style mixture of
+    experts (``experts`` > 0)."""
 
     key: str
     name: str
@@ -76,6 +77,7 @@ class Model:
     experts: int = 0  # num_local_experts (0: a dense MLP)
     experts_per_token: int = 0  # num_experts_per_tok
     constants: Constants = "spec"
+    mlp_matrices: int = 3  # gate, up, down (SwiGLU); 2 for a GPT-style MLP (up, down)
 
     # ------------------------------------------------------------------ shapes, exact counts
 
@@ -99,12 +101,13 @@ class Model:
 
     @property
     def expert_params(self) -> int:
-        """One gated MLP (gate, up, down): ``3 D F``; for a mixture of experts, one expert.
+        """One gated MLP (gate, up, down): ``3 D F`` (``2 D F`` for a GPT-style MLP); for a
+        mixture of experts, one expert.
 
         >>> get_model("llama3-8b").expert_params
         176160768
         """
-        return 3 * self.D * self.F
+        return self.mlp_matrices * self.D * self.F
 
     @property
     def router_params_per_layer(self) -> int:
