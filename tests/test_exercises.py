@@ -13,7 +13,6 @@ import pytest
 
 from servingmath import InvalidInputError, decode_sweep, fmt, param_bytes, slice_chips
 from servingmath.book.exercises import (
-    CHAPTER_V5E_HBM_BYTES,
     CHIP,
     Ex1,
     Ex2,
@@ -89,7 +88,7 @@ def test_ex2_bytes_from_first_principles() -> None:
     assert s.min_chips == math.ceil(s.total_bytes / CHIP.hbm_bytes)
     assert slice_chips(s.slice) >= s.min_chips > slice_chips(CHIP.smallest_slice(s.min_chips - 1)) - 1
     assert 0 < s.headroom_bytes < 1e9  # the fit is tight, as the page says
-    assert math.ceil(s.total_bytes / CHAPTER_V5E_HBM_BYTES) > s.min_chips  # the chapter's 16e9 needs more
+    assert math.ceil(s.total_bytes / chapter_chip("book").hbm_bytes) > s.min_chips  # the chapter's 16e9 needs more
 
 
 # ── Exercise 3 ───────────────────────────────────────────────────────────
