@@ -33,7 +33,7 @@ or an unknown unit raises :class:`~servingmath.errors.InvalidInputError` naming 
 >>> load_chip_file(p)
 Traceback (most recent call last):
 ...
-servingmath.errors.InvalidInputError: hbm_bw must be a finite number > 0, got -1555000000000.0 (in ...a100.toml)
+servingmath.errors.InvalidInputError: hbm_bw must be a finite number > 0, got -1555000000000.0 ...
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def parse_quantity(field: str, value: object, path: Path) -> float:
     >>> parse_quantity("hbm_bw", "3.35 TB/h", Path("h100.toml"))
     Traceback (most recent call last):
     ...
-    servingmath.errors.InvalidInputError: hbm_bw has unknown unit 'TB/h'; choose one of: B/s, kB/s, ... (in h100.toml)
+    servingmath.errors.InvalidInputError: hbm_bw has unknown unit 'TB/h'; choose one of: B/s, kB/s, ...
     """
     kind = KIND[field]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -99,8 +99,8 @@ def parse_quantity(field: str, value: object, path: Path) -> float:
             raise _err(field, f"{field} must look like '<number> <unit>', got {value!r}", path)
         number, unit = float(m.group(1)), m.group(2)
         table = UNITS[kind]
-        if unit == "" and kind:
-            scale = 1.0
+        if unit == "":
+            scale = 1.0  # a bare number in a string: base units
         elif unit in table:
             scale = table[unit]
         else:
@@ -119,7 +119,8 @@ def _slices(value: object, path: Path) -> tuple[Shape, ...]:
     for item in value:
         text = str(item)
         if isinstance(item, bool) or not re.fullmatch(r"[1-9]\d*(x[1-9]\d*){0,2}", text):
-            raise _err("slices", f"slices entries must be chip counts or shapes like '4x2', got {item!r}", path)
+            msg = f"slices entries must be chip counts or shapes like '4x2', got {item!r}"
+            raise _err("slices", msg, path)
         shapes.append(tuple(int(a) for a in text.split("x")))
     return tuple(sorted(shapes, key=math.prod))
 
@@ -161,21 +162,23 @@ def chip_from_dict(data: dict[str, Any], path: str | Path = "<chip file>") -> Ch
     name = data["name"]
     if not isinstance(name, str) or not name.strip():
         raise _err("name", "name must be a non-empty string", p)
-    key = data.get("key", p.stem if p.stem not in ("", "<chip file>") else name)
+    default_key = (
+        p.stem if p.stem not in ("", "<chip file>") else re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+    )
+    key = data.get("key", default_key)
     if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", key):
         raise _err("key", f"key must be letters, digits, '.', '_' or '-' (at most 64), got {key!r}", p)
     figures = {f: parse_quantity(f, data[f], p) for f in KIND if f in data}
     price = data.get("price_per_hour")
-    if price is not None and (
-        isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0
-    ):
+    number = isinstance(price, (int, float)) and not isinstance(price, bool)
+    if price is not None and (not number or not math.isfinite(price) or price <= 0):
         raise _err("price_per_hour", f"price_per_hour must be a finite number > 0, got {price!r}", p)
     wrap = data.get("wraparound", "switch")
     if wrap not in WRAPAROUNDS:
         raise _err("wraparound", f"wraparound must be one of {', '.join(WRAPAROUNDS)}, got {wrap!r}", p)
     sources = data.get("sources", {})
     if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
-        raise _err("sources", "sources must be a table of field = \"where it comes from\"", p)
+        raise _err("sources", 'sources must be a table of field = "where it comes from"', p)
     bad = sorted(set(sources) - set(KIND) - {"price_per_hour"})
     if bad:
         raise _err("sources", f"sources names unknown field {bad[0]!r}", p)

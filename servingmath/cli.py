@@ -28,6 +28,7 @@ from dataclasses import asdict
 from typing import Any, NoReturn
 
 from servingmath.breakdown import breakdown
+from servingmath.chip_file import load_chip_file
 from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
 from servingmath.comm import CommCost, decode_comm
 from servingmath.dtypes import DType, get_dtype
@@ -69,6 +70,7 @@ PARAM_FOR_OPTION = {
     "--tokens": "tokens",
     "--mfu": "mfu",
     "--compute": "compute",
+    "--chip-file": "chip_file",
 }
 OPTION_FOR_PARAM = {param: option for option, param in PARAM_FOR_OPTION.items()}
 
@@ -126,14 +128,28 @@ def _count(option: str, text: str, maximum: int) -> int:
         return check_count(option, _number(text), maximum=maximum)
 
 
-def _model(text: str) -> Model:
+def _constants(args: argparse.Namespace) -> str:
+    """The constant set chosen on the command line (``--constants``; ``spec`` if absent)."""
+    return getattr(args, "constants", None) or "spec"
+
+
+def _model_of(args: argparse.Namespace) -> Model:
+    """--model under the chosen constant set (``book``: the chapter's premises)."""
     with _blame("--model"):
-        return get_model(text)
+        return get_model(args.model, constants=_constants(args))
 
 
-def _chip(text: str) -> Chip:
-    with _blame("--chip"):
-        return get_chip(text)
+def _chip_of(args: argparse.Namespace) -> Chip:
+    """--chip (a preset under the chosen constant set) or --chip-file (a chip described in a
+    TOML or JSON file; errors name the file's field)."""
+    path = getattr(args, "chip_file", None)
+    if path is None:
+        with _blame("--chip"):
+            return get_chip(args.chip or "tpu-v5e", constants=_constants(args))
+    if args.chip is not None:
+        raise CliError("--chip-file: give either --chip or --chip-file, not both")
+    with _blame("--chip-file"):
+        return load_chip_file(path)
 
 
 def _dtype(option: str, text: str) -> DType:
@@ -190,7 +206,11 @@ def _chip_lines(c: Chip) -> list[str]:
 
 
 def cmd_chips(args: argparse.Namespace) -> Report:
-    chips = list(CHIPS.values())
+    if args.chip_file is not None:
+        with _blame("--chip-file"):
+            chips = [load_chip_file(args.chip_file)]
+    else:
+        chips = [get_chip(key, constants=_constants(args)) for key in CHIPS]
     lines = [line for c in chips for line in _chip_lines(c)]
     return [_chip_json(c) for c in chips], lines
 
@@ -232,7 +252,7 @@ def _model_extra_lines(m: Model) -> list[str]:
 
 
 def cmd_models(args: argparse.Namespace) -> Report:
-    models = [get_model(key) for key in MODELS]
+    models = [get_model(key, constants=_constants(args)) for key in MODELS]
     lines = [line for m in models for line in _model_lines(m)]
     return [_model_json(m) for m in models], lines
 
@@ -275,7 +295,7 @@ def _replication_line(m: Model, tp: int, kv_sharding: str | None) -> list[str]:
 
 
 def cmd_memory(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     batch = _count("--batch", args.batch, MAX_BATCH)
     seq = _count("--seq", args.seq, MAX_SEQ)
@@ -334,7 +354,7 @@ def _price_line(usd: float | None, c: Chip) -> str:
 
 
 def cmd_decode(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     chips = _count("--chips", args.chips, MAX_CHIPS)
@@ -398,7 +418,7 @@ def cmd_decode(args: argparse.Namespace) -> Report:
 
 
 def cmd_fit(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     seq = _count("--seq", args.seq, MAX_SEQ)
@@ -462,7 +482,7 @@ _OP_BOUND = {"memory": "内存带宽", "compute": "算力", "communication": "�
 
 
 def cmd_breakdown(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     chips = _count("--chips", args.chips, MAX_CHIPS)
@@ -538,7 +558,7 @@ _ATTN = {True: "含", False: "不含"}
 
 
 def cmd_prefill(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model_of(args), _chip_of(args)
     compute = _compute(args.compute, c)
     chips = _count("--chips", args.chips, MAX_CHIPS)
     tokens = _count("--tokens", args.tokens, MAX_TOKENS)
@@ -593,7 +613,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_chip(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", required=True, help="模型名（见 servingmath models）或 config.json 路径")
-        p.add_argument("--chip", default="tpu-v5e", help="芯片名（见 servingmath chips），默认 tpu-v5e")
+        p.add_argument("--chip", default=None, help="芯片名（见 servingmath chips），默认 tpu-v5e")
+        p.add_argument("--chip-file", metavar="PATH", help="从 TOML 或 JSON 文件读入芯片参数（代替 --chip）")
 
     def dtypes(p: argparse.ArgumentParser, *, compute: bool) -> None:
         p.add_argument("--weights", required=True, help="权重精度：bf16、fp8、int8、int4")
@@ -619,7 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="通信与计算的重叠假设：none（相加，默认）或 full（完全重叠，取较长者）",
         )  # fmt: skip
 
-    add("chips", cmd_chips, "列出芯片预设")
+    p = add("chips", cmd_chips, "列出芯片预设（或检查并显示 --chip-file 描述的芯片）")
+    p.add_argument("--chip-file", metavar="PATH", help="只显示这个 TOML 或 JSON 文件描述的芯片")
     add("models", cmd_models, "列出模型预设")
 
     p = add("memory", cmd_memory, "权重和 KV 缓存占多少显存，至少要几个芯片")

@@ -13,8 +13,9 @@ An all-gather whose result is ``V`` bytes per chip, over a ring of ``n`` chips, 
   bidirectional link bandwidth ``W_ici``: ``T = (n - 1)/n x V / W_ici``.
 * **TPU ICI, without wraparound** (a line): the data from one end must cross to the other in
   one direction, at ``W_ici / 2``: twice the time ("typically doubles the time of most
-  communication", the book's TPU chapter). TPU v5e / v6e axes have wraparound only at size
-  16; TPU v5p axes only in slices made of whole ``4x4x4`` cubes (every axis a multiple of 4).
+  communication", the book's TPU chapter). Which axes wrap is the chip's
+  (:meth:`~servingmath.chips.Chip.has_wraparound`): TPU v5e / v6e only at size 16; TPU v5p
+  only in slices made of whole ``4x4x4`` cubes (every axis a multiple of 4).
 * Over several mesh axes at once the axes' bandwidths add up (the book's ``n_axes``).
 * **NVLink** (GPUs in one NVSwitch node): a ring over the GPUs at the unidirectional NVLink
   bandwidth per GPU (``W / 2``), as NCCL's ring algorithm.
@@ -103,19 +104,21 @@ class Topology:
 
 
 def _tpu_wraparound(chip: Chip, shape: Shape) -> tuple[bool, ...]:
-    if len(chip.slices[-1]) == 3:  # v5p-style 3D tori: wraparound on whole 4x4x4 cubes
+    if chip.wraparound == "cube4":
+        # The optical wraparound links come with whole 4x4x4 cubes only: "a 2x2x4 won't have
+        # any wraparounds" (the book's TPU chapter), though its 4-axis is a multiple of 4.
         cube = all(a % 4 == 0 for a in shape)
-        return tuple(cube for _ in shape)
-    return tuple(a == 16 for a in shape)  # v5e / v6e: only full 16-chip axes
+        return tuple(cube and chip.has_wraparound(a) for a in shape)
+    return tuple(chip.has_wraparound(a) for a in shape)  # v5e / v6e: only full 16-chip axes
 
 
 def is_gpu(chip: Chip | str) -> bool:
-    """Whether the chip's group talks over NVLink (its slices are GPU counts, one axis).
+    """Whether the chip's group talks through a switch (NVLink) rather than an ICI torus.
 
     >>> is_gpu("h100"), is_gpu("tpu-v5e")
     (True, False)
     """
-    return len(get_chip(chip).slices[0]) == 1
+    return get_chip(chip).wraparound == "switch"
 
 
 def tp_topology(chip: Chip | str, *, chips: int, hop_latency_s: float | None = None) -> Topology:

@@ -31,28 +31,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
+from servingmath.chips import check_constants
 from servingmath.errors import InvalidInputError, check_count, unknown
 from servingmath.moe import expected_experts_touched
-
-Constants = Literal["book", "spec"]
-CONSTANT_SETS: tuple[str, ...] = ("book", "spec")
-
-
-def check_constants(constants: object) -> Constants:
-    """Return ``constants`` if it names a constant set (``book`` or ``spec``).
-
-    >>> check_constants("spec")
-    'spec'
-    >>> check_constants("exact")
-    Traceback (most recent call last):
-    ...
-    servingmath.errors.UnknownNameError: unknown constants 'exact'; choose one of: book, spec
-    """
-    if constants not in CONSTANT_SETS:
-        raise unknown("constants", constants, list(CONSTANT_SETS))
-    return constants  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -76,7 +58,7 @@ class Model:
     max_positions: int | None = None  # max_position_embeddings: the context window
     experts: int = 0  # num_local_experts (0: a dense MLP)
     experts_per_token: int = 0  # num_experts_per_tok
-    constants: Constants = "spec"
+    constants: str = "spec"  # "book" (the chapter's premises) or "spec"
     mlp_matrices: int = 3  # gate, up, down (SwiGLU); 2 for a GPT-style MLP (up, down)
 
     # ------------------------------------------------------------------ shapes, exact counts
