@@ -1,18 +1,23 @@
 """servingmath: back-of-the-envelope LLM serving arithmetic, every number computed.
 
+Numbers come in two named constant sets: ``spec`` (the default: the vendors' chip figures, and
+models counted exactly from their shapes, the input embedding looked up rather than read, KV
+heads replicated when tensor parallelism outnumbers them, the all-reduces counted) and
+``book`` (what *How to Scale Your Model* states and assumes):
+
 >>> import servingmath as sm
->>> chapter = sm.get_model("llama3-70b", constants="book")  # the chapter's premises
->>> step = sm.decode_step(chapter, "tpu-v5e", chips=8, batch=32, seq=8192,
-...                       weights="int8", kv="int8")
->>> sm.fmt(step.step_time_s, "s")
-'17.2 ms'
+>>> chapter = sm.get_model("llama3-70b", constants="book")  # 70e9 parameters, no communication
+>>> book = sm.get_chip("tpu-v5e", constants="book")  # 8.1e11 B/s
+>>> sm.fmt(sm.decode_step(chapter, book, chips=8, batch=32, seq=8192, weights="int8",
+...                       kv="int8").step_time_s, "s")
+'17.4 ms'
 >>> step = sm.decode_step("llama3-70b", "tpu-v5e", chips=8, batch=32, seq=8192,
-...                       weights="int8", kv="int8")  # exact shapes, with the all-reduces
->>> sm.fmt(step.compute_time_s, "s"), sm.fmt(step.comm_time_s, "s")
-('17.2 ms', '2.91 ms')
+...                       weights="int8", kv="int8")
+>>> sm.fmt(step.compute_time_s, "s"), sm.fmt(step.comm_time_s, "s"), sm.fmt(step.step_time_s, "s")
+('17.2 ms', '2.91 ms', '20.1 ms')
 """
 
-from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
+from servingmath.chips import CHIP_SETS, CHIPS, CONSTANT_SETS, Chip, get_chip, slice_chips, slice_name
 from servingmath.dtypes import DTYPES, DType, get_dtype
 from servingmath.errors import DoesNotFitError, InvalidInputError, UnknownNameError
 from servingmath.memory import (
@@ -51,7 +56,7 @@ from servingmath.sweep import DecodeSweep, decode_sweep, decode_sweeps
 from servingmath.units import fmt, num, sci
 
 __all__ = [
-    "CHIPS", "DTYPES", "MODELS", "Chip", "DType", "DecodeStep", "DecodeSweep",
+    "CHIPS", "CHIP_SETS", "CONSTANT_SETS", "DTYPES", "MODELS", "Chip", "DType", "DecodeStep", "DecodeSweep",
     "DoesNotFitError", "InvalidInputError", "MatmulTimes", "MemoryBudget", "Model",
     "Throughput", "UnknownNameError", "completions_per_step", "critical_batch",
     "decode_step", "decode_sweep", "decode_sweeps", "evicted_kv_tokens_per_step", "fmt",

@@ -45,6 +45,7 @@ from servingmath.roofline import (
     throughput,
 )
 from servingmath.sharding import mlp_matmul_times, tp_limit_bandwidth_bound, tp_limit_compute_bound
+from servingmath.units import fmt
 
 MODEL: Model = LLAMA3_70B
 CHIP_KEY = "tpu-v5e"
@@ -174,10 +175,39 @@ def hardware_values(c: Chip) -> list[Shown]:
         # as each set states it: "16GB" (16e9 B) in the book, 16 GiB physical in the spec
         shown("hw.v5e.hbm", c.hbm_bytes, "B", system="iec" if c.constants == "spec" else "si"),
         shown("hw.v5e.hbm_gb", c.hbm_bytes, "B"),
+        # "16 GB" in the book; "16 GiB = 17.2 GB" in the spec
+        shown(
+            "hw.v5e.hbm_desc",
+            fmt(c.hbm_bytes, "B")
+            if c.constants != "spec"
+            else f"{fmt(c.hbm_bytes, 'B', system='iec')}（= {fmt(c.hbm_bytes, 'B')}）",
+        ),
         shown("hw.v5e.int8_over_bf16", c.int8_ops / c.bf16_flops),
         shown("hw.v5e.hbm_bw", c.hbm_bw, "B/s"),
         shown("hw.v5e.int8", c.int8_ops, "OP/s"),
     ]
+    return out
+
+
+def constant_set_values() -> list[Shown]:
+    """Both constant sets side by side (``set.book.*``, ``set.spec.*``): the same under either set,
+    for the tables that compare them."""
+    out: list[Shown] = []
+    for k in ("book", "spec"):
+        c = chapter_chip(k)
+        system = "iec" if k == "spec" else "si"
+        out += [
+            shown(f"set.{k}.label", CONSTANT_LABELS[k]),
+            shown(f"set.{k}.v5e.hbm", c.hbm_bytes, "B", system=system),
+            shown(f"set.{k}.v5e.hbm_bytes", c.hbm_bytes, "B"),
+            shown(f"set.{k}.v5e.hbm_bw", c.hbm_bw, "B/s"),
+            shown(f"set.{k}.v5e.flops", c.bf16_flops, "FLOP/s"),
+            shown(f"set.{k}.v5e.int8", c.int8_ops, "OP/s"),
+            shown(f"set.{k}.v5e.ici_bw", c.ici_bw, "B/s"),
+            shown(f"set.{k}.v5e.ici_oneway", c.ici_bw / 2, "B/s"),
+            shown(f"set.{k}.v5e.price", c.price_per_hour or 0.0, "$"),
+        ]
+    out.append(shown("set.alt.v5e.hbm_bw", BOOK_ALTERNATIVE_HBM_BW, "B/s"))
     return out
 
 
@@ -207,6 +237,7 @@ def q1_values(c: Chip) -> list[Shown]:
 def q2_values(c: Chip) -> list[Shown]:
     b = memory_budget(MODEL, c, weights=Q2.weights, kv=Q2.kv, batch=Q2.batch, seq=Q2.seq)
     big = c.smallest_slice(b.slice_chips + 1)
+    exact = b.min_chips == b.slice_chips
     return [
         shown("q2.batch", Q2.batch),
         shown("q2.seq", Q2.seq, sig=6),
@@ -218,6 +249,7 @@ def q2_values(c: Chip) -> list[Shown]:
         _b("q2.total_bytes", b.total_bytes),
         shown("q2.chips_exact", b.total_bytes / c.hbm_bytes, sig=3),
         shown("q2.min_chips", b.min_chips),
+        shown("q2.fit_text", f"{fmt(b.min_chips)} 张" + ("正好是一个拓扑" if exact else "凑不成一个拓扑")),
         shown("q2.slice", b.slice_name),
         shown("q2.slice_chips", b.slice_chips),
         shown("q2.slice_big", slice_name(big)),
@@ -487,6 +519,7 @@ def values_for(c: Chip) -> dict[str, Shown]:
     """Every value the chapter pages cite by name, with ``c`` as the chapter's chip."""
     return as_registry(
         model_values()
+        + constant_set_values()
         + hardware_values(c)
         + q1_values(c)
         + q2_values(c)

@@ -47,7 +47,6 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from servingmath.book import ledger
 from servingmath.book.chapter import (
     BOOK_ALTERNATIVE_HBM_BW,
     CHIP_KEY,
@@ -119,6 +118,7 @@ class Erratum:
     printed_en: str | None = None
     reason_en: str | None = None
     note: str | None = None  # a remark on any entry (a premise, an approximation the book states)
+    kb_is_kib: bool = False  # the printed "KB" means KiB here (printed_value is the number x 1024)
 
     @property
     def is_tex(self) -> bool:
@@ -345,7 +345,7 @@ def relative_difference(e: Erratum, vals: dict[str, Shown] | None = None) -> flo
 
 
 def render(template: str, vals: dict[str, Shown] | None = None) -> str:
-    """Fill ``{{ key }}`` in a reason with registry text (and record it in an active ledger).
+    """Fill ``{{ key }}`` in a reason with registry text (``book``).
 
     >>> render("每步 {{ q3.step.8 }}")
     '每步 17.4 ms'
@@ -356,9 +356,7 @@ def render(template: str, vals: dict[str, Shown] | None = None) -> str:
         key = m.group(1)
         if key not in vals:
             raise InvalidInputError("key", f"errata reason cites {key!r}, which is not a registry value")
-        s = vals[key]
-        ledger.cite(key, s.value, s.unit, s.text)
-        return s.text
+        return vals[key].text
 
     return _TEMPLATE.sub(one, template)
 
@@ -368,9 +366,7 @@ def _printed_md(e: Erratum) -> str:
 
 
 def _ours_md(e: Erratum, vals: dict[str, Shown]) -> str:
-    s = computed(e, vals)
-    ledger.cite(e.key, s.value, s.unit, s.text)
-    return s.text
+    return computed(e, vals).text
 
 
 def _difference_md(e: Erratum, vals: dict[str, Shown]) -> str:
@@ -438,41 +434,52 @@ def note_markdown(question: str) -> str:
     under ``spec`` a line says where to find it.
 
     >>> note = note_markdown("q2").splitlines()
-    >>> note[0], note[3]
+    >>> note[0], note[2]
     ('<div class="sm-c" data-constants="book" markdown>', '!!! warning "勘误"')
-    >>> print(note[6])
-        - **最少卡数**：原文印作 7，按原书常数应为 8（单位混用：...）。[对照](../errata.md#erratum-q2-min-chips)
+    >>> print(note[5].replace("../errata.md", "…"))
+        - **最少卡数**：原文印作 7，按原书常数应为 8（单位混用：...）。[对照](…#erratum-q2-min-chips)
     >>> note_markdown("q10")
     ''
     """
     section(question)
     vals = values()
-    lines = []
+    errata: list[str] = []
+    inconsistent: list[str] = []
     seen: set[tuple[str, str]] = set()
     for e in load().entries:
-        if e.question != question or e.status != "erratum" or (e.printed, e.key) in seen:
+        if e.question != question or e.status == "agrees" or (e.printed, e.key) in seen:
             continue
         seen.add((e.printed, e.key))
-        reason = render(e.reason or "", vals)
-        lines.append(
-            f"    - **{e.what}**：原文印作 {_printed_md(e)}，按原书常数应为 {_ours_md(e, vals)}"
-            f"（{e.category}：{reason}）。[对照]({NOTE_LINK}#{row_anchor(e)})"
-        )
-    if not lines:
+        link = f"[对照]({NOTE_LINK}#{row_anchor(e)})"
+        if e.status == "erratum":
+            errata.append(
+                f"    - **{e.what}**：原文印作 {_printed_md(e)}，按原书常数应为 {_ours_md(e, vals)}"
+                f"（{e.category}：{render(e.reason or '', vals)}）。{link}"
+            )
+        else:
+            alt = alternative_values()[e.key].text
+            inconsistent.append(
+                f"    - **{e.what}**：原文印作 {_printed_md(e)}，是按 W_hbm = {_alt_bw_text()} 算的 {alt}；"
+                f"按原书硬件表的带宽是 {_ours_md(e, vals)}。{link}"
+            )
+    if not errata and not inconsistent:
         return ""
+    body: list[str] = []
+    if errata:
+        body += ['!!! warning "勘误"', "", *errata, ""]
+    if inconsistent:
+        body += ['!!! info "章内常数不一致（不算勘误）"', "", *inconsistent, ""]
     return "\n".join(
         [
             '<div class="sm-c" data-constants="book" markdown>',
             "",
-            "",
-            '!!! warning "勘误"',
-            "",
-            *lines,
-            "",
+            *body,
             "</div>",
+            "",
             '<div class="sm-c" data-constants="spec" markdown>',
             "",
-            f"勘误按原书常数判断：切换到“{CONSTANT_LABELS['book']}”可看本题的勘误，或见[勘误页]({NOTE_LINK}#{section(question).anchor})。",
+            f"勘误按原书常数判断：切换到“{CONSTANT_LABELS['book']}”可看本题的勘误，"
+            f"或见[勘误页]({NOTE_LINK}#{section(question).anchor})。",
             "",
             "</div>",
         ]
@@ -601,7 +608,7 @@ def constant_differences() -> tuple[ConstantDifference, ...]:
                     (e, book[e.key], hybrid[e.key])
                     for e in _answers()
                     if hybrid[e.key].text != book[e.key].text
-                ]  # noqa: E501
+                ]
             out.append(
                 ConstantDifference(
                     chip=b.name,
@@ -638,6 +645,48 @@ def constants_markdown() -> str:
         ans = "；".join(f"{_section_link(e)} {e.what} {x.text} → {y.text}" for e, x, y in d.moved)
         out.append(_row([d.chip, d.label, d.book.text, d.spec.text, _source_md(d.source), ans or "—"]))
     return "\n".join(out)
+
+
+def section_markdown(question: str) -> str:
+    """The table of every checked number in one section (errata, inconsistencies, agreements).
+
+    The section's heading, with its ``{ #errata-qN }`` anchor, is written in docs/errata.md:
+    MkDocs validates links to anchors only when the heading is in the page's own Markdown.
+
+    >>> print(section_markdown("q11").splitlines()[4])
+    | 每步完成的请求 | 0.008 | 0.0078 | −2.3 % | 一致 |
+    """
+    section(question)
+    vals = values()
+    rows = [e for e in load().entries if e.question == question]
+    has_en = any(e.printed_en for e in rows)
+    out = [
+        "| 内容 | 原文 | 按原书常数 | 差异 | 结论 |" + (" 英文原版 |" if has_en else ""),
+        "|:--|--:|--:|--:|:--|" + (":--|" if has_en else ""),
+    ]
+    for e in rows:
+        cells = [e.what, _printed_md(e), _ours_md(e, vals), _difference_md(e, vals), _reason_md(e, vals)]
+        out.append(_row(cells + ([_en_md(e)] if has_en else [])))
+    return "\n".join(out)
+
+
+def table_markdown(name: str) -> str:
+    """A table of the errata page by name: ``summary``, ``list``, ``inconsistencies``,
+    ``constants``, or a section id (``q2``) for every checked number of that section.
+    Used as ``{{ errata-table:list }}`` in docs/errata.md.
+
+    >>> table_markdown("q11").splitlines()[0]
+    '| 内容 | 原文 | 按原书常数 | 差异 | 结论 |'
+    """
+    tables = {
+        "summary": summary_markdown,
+        "list": list_markdown,
+        "inconsistencies": inconsistency_markdown,
+        "constants": constants_markdown,
+    }
+    if name in tables:
+        return tables[name]()
+    return section_markdown(name)
 
 
 def _section_link(e: Erratum) -> str:

@@ -462,9 +462,25 @@ def ex2_values(c: Chip) -> list[Shown]:
     s = serving_memory(
         m, c, batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv, activations=Ex2.activations
     )
-    chapter_hbm = chapter_chip("book").hbm_bytes  # the chapter's code: 16e9 bytes per TPU v5e
-    chapter_chips = math.ceil(s.total_bytes / chapter_hbm)
+    both = {
+        k: serving_memory(
+            m, chapter_chip(k), batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv,
+            activations=Ex2.activations,
+        )
+        for k in ("book", "spec")
+    }  # fmt: skip
+    per_set = [
+        x
+        for k, v in both.items()
+        for x in (
+            shown(f"ex.2.{k}.min_chips", v.min_chips),
+            shown(f"ex.2.{k}.slice", v.slice_name),
+            _b(f"ex.2.{k}.headroom", v.headroom_bytes),
+            shown(f"ex.2.{k}.hbm", chapter_chip(k).hbm_bytes, "B", system="iec" if k == "spec" else "si"),
+        )
+    ]  # fmt: skip
     return [
+        *per_set,
         shown("ex.2.model", m.name),
         shown("ex.2.batch", Ex2.batch),
         shown("ex.2.seq", Ex2.seq, sig=6),
@@ -473,7 +489,6 @@ def ex2_values(c: Chip) -> list[Shown]:
         shown("ex.2.activations", Ex2.activations.label),
         shown("ex.2.mlp_projections", MLP_UP_PROJECTIONS),
         shown("ex.2.params", m.param_count, "params"),
-        _b("ex.2.chapter_hbm", chapter_hbm),
         _b("ex.2.param_bytes", s.param_bytes),
         _b("ex.2.kv_bytes", s.kv_bytes),
         _b("ex.2.mlp_act", mlp_activation_bytes(m, tokens=Ex2.batch, dtype=Ex2.activations)),
@@ -485,8 +500,6 @@ def ex2_values(c: Chip) -> list[Shown]:
         shown("ex.2.min_chips", s.min_chips),
         shown("ex.2.slice", s.slice_name),
         _b("ex.2.headroom", s.headroom_bytes),
-        shown("ex.2.chapter_chips", chapter_chips),
-        shown("ex.2.chapter_slice", slice_name(c.smallest_slice(chapter_chips))),
     ]
 
 
