@@ -83,7 +83,7 @@ def test_values_fail_when_any_row_is_above_its_bound(monkeypatch):
     fake = replace(row, key="fake", tokens_per_s=decode_bound(row).tokens_per_s * 2)
     monkeypatch.setattr(measured, "ROWS", (*ROWS, fake))
     with pytest.raises(ExceedsBoundError):
-        measured.values()
+        measured.values("book")
 
 
 def test_a_tpot_below_the_roofline_step_raises():
@@ -107,9 +107,9 @@ def test_bad_rows_are_refused():
 
 
 def test_values_are_prefixed_and_complete():
-    v = measured.values()
+    v = measured.values("book")
     assert all(k.startswith("meas.") for k in v)
-    for r in ROWS:
+    for r in measured.rows_under("book"):
         assert v[f"meas.{r.key}.bound"].text == fmt(decode_bound(r).tokens_per_s, "tokens/s")
         assert v[f"meas.{r.key}.fraction"].text == fmt(fraction(r) * 100, "%")
 
@@ -138,5 +138,5 @@ def test_page_shows_every_bound_measurement_and_source(built_site: Path):
 @pytest.mark.build
 def test_page_embeds_the_figure(built_site: Path):
     raw, _ = _page_text(built_site)
-    assert raw.count('id="fig-measured"') == 1
+    assert raw.count('id="fig-measured-book"') == raw.count('id="fig-measured-spec"') == 1
     assert 'class="sm-figure-data"' in raw

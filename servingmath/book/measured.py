@@ -624,6 +624,7 @@ def ft_values(constants: str) -> list[Shown]:
         shown("meas.ft.generated", FT_GENERATED),
         shown("meas.ft.batch", FT_BATCH),
         shown("meas.ft.params", FT_13B.exact_param_count, "params", sig=4),
+        shown("meas.ft.chip", get_chip(FT_CHIP, constants=constants).name),
     ]
     for r in FT_ROWS:
         b, k = ft_bound(r, constants), f"meas.ft.{r.key}"
@@ -641,10 +642,11 @@ def ft_values(constants: str) -> list[Shown]:
                 shown(f"{k}.{what}_bound", bound_s, "s"),
                 _pct(f"{k}.{what}_fraction", bound_s / measured),
             ]
+        spec = ft_bound(r, "spec")  # communication is counted under spec only
         out += [
             shown(f"{k}.gpus", r.gpus),
-            shown(f"{k}.prefill_comm", b.prefill_comm_s, "s"),
-            shown(f"{k}.decode_comm", b.decode_comm_s, "s"),
+            shown(f"{k}.prefill_comm", spec.prefill_comm_s, "s"),
+            shown(f"{k}.decode_comm", spec.decode_comm_s, "s"),
         ]
     return out
 
