@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import servingmath as sm
+from servingmath.breakdown import breakdown
 from servingmath.cli import main
 from servingmath.errors import MAX_BATCH, MAX_SEQ, DoesNotFitError, InvalidInputError, UnknownNameError
 
@@ -179,6 +180,62 @@ def test_prefill_finite_and_inverse_in_chips_and_mfu(
     assert lat * chips * mfu == pytest.approx(
         sm.prefill_flops(model, tokens=tokens) / sm.get_chip(chip).flops(compute), rel=1e-9
     )
+
+
+@FAST
+@given(
+    model=models,
+    cc=chip_and_compute(),
+    weights=dtypes,
+    kv=dtypes,
+    chips=st.integers(1, 1024),
+    seq=st.integers(1, 200_000),
+    batches=st.tuples(st.integers(1, 100_000), st.integers(1, 100_000)),
+)
+def test_breakdown_adds_up_and_communication_grows_with_batch(
+    model: str, cc: tuple[str, str], weights: str, kv: str, chips: int, seq: int, batches: tuple[int, int]
+) -> None:
+    chip, compute = cc
+    small, big = sorted(batches)
+    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv, compute=compute)
+    kw.update(check_fit=False, allow_beyond_context=True)
+    b = breakdown(model, chip, batch=small, **kw)
+    s = b.step
+    streamed = sum(o.weight_bytes for o in b.ops if o.key != "embedding" or sm.get_model(model).book)
+    assert streamed == pytest.approx(s.weight_bytes, rel=1e-9)
+    assert sum(o.flops for o in b.ops if o.key != "attention") == pytest.approx(s.flops, rel=1e-9)
+    assert b.time_s >= s.step_time_s * (1 - 1e-9) and _finite(b.time_s)
+    big_step = sm.decode_step(model, chip, batch=big, **kw)
+    assert big_step.comm_time_s >= s.comm_time_s >= 0
+    assert (chips == 1) == (s.comm_time_s == 0)
+    full = sm.decode_step(model, chip, batch=small, overlap="full", **kw)
+    assert max(s.compute_time_s, s.comm_time_s) == full.step_time_s <= s.step_time_s
+
+
+@FAST
+@given(model=models, tp=st.integers(1, 4096), batch=st.integers(1, 1000), seq=st.integers(1, 10_000))
+def test_kv_replication_is_whole_heads(model: str, tp: int, batch: int, seq: int) -> None:
+    m = sm.get_model(model)
+    r = sm.kv_replication(m, tp=tp)
+    assert r >= 1 and (r * m.K) % 1 == 0  # whole KV heads are stored
+    assert (r == 1) == (m.K % tp == 0)  # no copies exactly when the heads split evenly
+    one = sm.kv_cache_bytes(m, "bf16", batch=batch, seq=seq, allow_beyond_context=True)
+    held = sm.kv_cache_bytes(m, "bf16", batch=batch, seq=seq, tp=tp, allow_beyond_context=True)
+    assert held == pytest.approx(r * one, rel=1e-12)
+    assert sm.kv_replication(m, tp=tp, kv_sharding="batch") == 1
+
+
+@FAST
+@given(experts=st.integers(1, 256), data=st.data())
+def test_expected_experts_between_k_and_e_and_monotone(experts: int, data: st.DataObject) -> None:
+    k = data.draw(st.integers(1, experts))
+    b1, b2 = sorted(data.draw(st.tuples(st.integers(1, 10**6), st.integers(1, 10**6))))
+    lo, hi = (
+        sm.expected_experts_touched(experts, k, batch=b1),
+        sm.expected_experts_touched(experts, k, batch=b2),
+    )
+    assert k * (1 - 1e-12) <= lo <= hi <= experts * (1 + 1e-12)
+    assert sm.expected_experts_touched(experts, k, batch=1) == pytest.approx(k, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- bad input, library
