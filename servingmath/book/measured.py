@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import H100, H200, TPU_V5E, Chip, get_chip
-from servingmath.comm import all_reduce_time, tp_topology
+from servingmath.comm import all_reduce_time, decode_comm, tp_topology
 from servingmath.dtypes import BF16, FP8, INT8, DType
 from servingmath.errors import MAX_CHIPS, MAX_SEQ, InvalidInputError, check_count, check_positive
 from servingmath.memory import max_batch
@@ -389,6 +389,25 @@ def tpot_bound(row: Row) -> DecodeStep:
     )  # fmt: skip
 
 
+def comm_share(row: Row) -> tuple[float, float]:
+    """The tensor-parallel all-reduces of one decode step at the decode bound's batch (under
+    ``spec``: the chapter's model has none), and their share of the gap between the measured
+    step (``replicas x batch / measured tokens/s``) and the bound's step.
+
+    >>> comm_s, share = comm_share(ROW_BY_KEY["h100_offline"])
+    >>> round(comm_s * 1e3, 2), round(share * 100)
+    (2.93, 3)
+    >>> comm_share(ROW_BY_KEY["h200_offline"])
+    (0.0, 0.0)
+    """
+    b = decode_bound(row)
+    comm_s = decode_comm(row.model.with_constants("spec"), get_chip(row.chip.key), chips=row.tp,
+                         batch=b.batch, compute=row.compute).time_s  # fmt: skip
+    measured_step = row.replicas * b.batch / check_positive("tokens_per_s", row.tokens_per_s)
+    gap = measured_step - b.step_time_s
+    return comm_s, (comm_s / gap if gap > 0 else 0.0)
+
+
 def cache_step(row: Row) -> DecodeStep:
     """Decode step at the configured batch when attention reads the whole preallocated cache.
 
@@ -491,6 +510,9 @@ def row_values(row: Row) -> list[Shown]:
             shown(f"{k}.samples_per_s", row.samples_per_s, "samples/s", sig=6),
             shown(f"{k}.prompt_limit", prompt_limit(row), sig=4),
         ]
+    if row.tp > 1:
+        comm_s, share = comm_share(row)
+        out += [shown(f"{k}.comm_step", comm_s, "s"), _pct(f"{k}.comm_gap_share", share)]
     if row.cache_len is not None:
         c = cache_step(row)
         out += [
