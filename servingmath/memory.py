@@ -211,9 +211,15 @@ def memory_budget(
     while n * c.hbm_bytes < held(n):  # more chips may replicate more KV heads
         if n >= MAX_CHIPS or (n >= m.K and c.hbm_bytes <= one / m.K):
             raise DoesNotFitError(
-                "batch", f"batch {batch} at seq {seq}: one KV head's cache exceeds a {c.name}'s HBM"
+                "batch",
+                f"batch {batch} at seq {seq}: one KV head's cache ({one / m.K:.3g} B) exceeds a "
+                f"{c.name}'s HBM ({c.hbm_bytes:.3g} B); lower batch or seq, or use kv_sharding='batch'",
             )
-        n += 1
+        if n >= m.K and kv_sharding_for(m, kv_sharding) == "heads":
+            # from K chips on, each chip holds one head: n x (HBM - one / K) >= params
+            n = max(n + 1, math.ceil(p / (c.hbm_bytes - one / m.K)))
+        else:
+            n += 1
     shape = c.smallest_slice(n)
     while slice_chips(shape) * c.hbm_bytes < held(slice_chips(shape)):
         shape = c.smallest_slice(slice_chips(shape) + 1)
