@@ -69,12 +69,22 @@ class OpCost:
 
     @property
     def bytes(self) -> float:
-        """HBM bytes read: weights plus KV cache."""
+        """HBM bytes read: weights plus KV cache.
+
+        >>> b = breakdown("llama3-8b", "h100", chips=1, batch=1, seq=8192, weights="bf16", kv="bf16")
+        >>> b.ops[2].key, b.ops[2].bytes == b.step.kv_bytes
+        ('attention', True)
+        """
         return self.weight_bytes + self.kv_bytes
 
     @property
     def time_s(self) -> float:
-        """The operation's roofline time (for collectives, their communication time)."""
+        """The operation's roofline time (for collectives, their communication time).
+
+        >>> o = breakdown("llama3-8b", "h100", chips=1, batch=1, seq=1, weights="bf16", kv="bf16").ops[-1]
+        >>> o.key, o.time_s == max(o.flops_time_s, o.hbm_time_s)
+        ('lm_head', True)
+        """
         if self.key == "collectives":
             return self.comm_time_s
         return max(self.flops_time_s, self.hbm_time_s)
@@ -82,14 +92,24 @@ class OpCost:
     @property
     def bound(self) -> OpBound:
         """``compute`` when FLOPs outlast the HBM reads, ``memory`` otherwise;
-        ``communication`` for the collectives."""
+        ``communication`` for the collectives.
+
+        >>> b = breakdown("llama3-8b", "h100", chips=2, batch=512, seq=128, weights="int4", kv="bf16")
+        >>> {o.key: o.bound for o in b.ops}["mlp"], {o.key: o.bound for o in b.ops}["collectives"]
+        ('compute', 'communication')
+        """
         if self.key == "collectives":
             return "communication"
         return "compute" if self.flops_time_s > self.hbm_time_s else "memory"
 
     @property
     def per_layer_time_s(self) -> float:
-        """Time of one occurrence."""
+        """Time of one occurrence.
+
+        >>> o = breakdown("llama3-8b", "h100", chips=1, batch=1, seq=1, weights="bf16", kv="bf16").ops[1]
+        >>> o.key, o.count, o.per_layer_time_s * o.count == o.time_s
+        ('qkv_proj', 32, True)
+        """
         return self.time_s / self.count
 
 
@@ -102,7 +122,12 @@ class Breakdown:
 
     @property
     def time_s(self) -> float:
-        """Sum of the operations' times (communication added unless the step overlaps it)."""
+        """Sum of the operations' times (communication added unless the step overlaps it).
+
+        >>> b = breakdown("llama3-8b", "h100", chips=1, batch=1, seq=8192, weights="bf16", kv="bf16")
+        >>> round(b.time_s * 1e3, 3), round(b.step.step_time_s * 1e3, 3)
+        (4.801, 4.801)
+        """
         work = sum(o.time_s for o in self.ops if o.key != "collectives")
         comm = sum(o.time_s for o in self.ops if o.key == "collectives")
         return max(work, comm) if self.step.overlap == "full" else work + comm

@@ -126,7 +126,13 @@ def _slices(value: object, path: Path) -> tuple[Shape, ...]:
 
 
 def read_chip_file(path: str | Path) -> dict[str, Any]:
-    """The file's table (TOML, or JSON for ``.json``), or an error naming the problem."""
+    """The file's table (TOML, or JSON for ``.json``), or an error naming the problem.
+
+    >>> read_chip_file("/nonexistent/chip.toml")
+    Traceback (most recent call last):
+    ...
+    servingmath.errors.InvalidInputError: chip file '/nonexistent/chip.toml' cannot be read: ...
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -203,5 +209,14 @@ def chip_from_dict(data: dict[str, Any], path: str | Path = "<chip file>") -> Ch
 
 
 def load_chip_file(path: str | Path) -> Chip:
-    """Read and validate a chip file (TOML, or JSON when it ends in ``.json``)."""
+    """Read and validate a chip file (TOML, or JSON when it ends in ``.json``).
+
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "mi300x.json"
+    >>> _ = p.write_text(json.dumps({"name": "AMD MI300X", "bf16_flops": "1307 TFLOP/s",
+    ...     "hbm_bytes": "192 GiB", "hbm_bw": "5.3 TB/s", "ici_bw": "896 GB/s"}))
+    >>> c = load_chip_file(p)
+    >>> c.key, c.hbm_bw, c.int8_ops
+    ('mi300x', 5300000000000.0, None)
+    """
     return chip_from_dict(read_chip_file(path), path)

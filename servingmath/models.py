@@ -155,13 +155,21 @@ class Model:
 
     @property
     def book(self) -> bool:
-        """Whether this model is read under the chapter's premises (``constants == "book"``)."""
+        """Whether this model is read under the chapter's premises (``constants == "book"``).
+
+        >>> LLAMA3_70B.book, get_model("llama3-70b").book
+        (True, False)
+        """
         return self.constants == "book"
 
     @property
     def param_count(self) -> float:
         """Parameters held in memory: the nominal count under ``book`` (if the model has one),
-        else the exact count of every weight (all experts included)."""
+        else the exact count of every weight (all experts included).
+
+        >>> LLAMA3_8B.param_count, LLAMA3_8B.with_constants("spec").param_count
+        (8000000000.0, 8030261248)
+        """
         if self.book and self.nominal_params is not None:
             return self.nominal_params
         return self.exact_param_count
@@ -222,7 +230,11 @@ class Model:
 
     @property
     def checks_context(self) -> bool:
-        """Whether ``seq`` is checked against :attr:`max_positions` (``spec`` only)."""
+        """Whether ``seq`` is checked against :attr:`max_positions` (``spec`` only).
+
+        >>> LLAMA2_70B.checks_context, get_model("llama2-70b").checks_context
+        (False, True)
+        """
         return not self.book and self.max_positions is not None
 
     def check_seq(self, seq: int, *, allow_beyond_context: bool = False) -> int:
