@@ -138,6 +138,20 @@ class Chip:
             return n % CUBE_SIDE == 0
         return True
 
+    def slice_wraparound(self, shape: Shape) -> tuple[bool, ...]:
+        """Which axes of a slice close into rings. On TPU v5p the optical wraparound links come
+        with whole 4x4x4 cubes only ("a 2x2x4 won't have any wraparounds", the book's TPU chapter).
+
+        >>> v5p = get_chip("tpu-v5p")
+        >>> v5p.slice_wraparound((2, 2, 4)), v5p.slice_wraparound((4, 4, 8))
+        ((False, False, False), (True, True, True))
+        >>> get_chip("tpu-v5e").slice_wraparound((8, 16))
+        (False, True)
+        """
+        if self.wraparound == "cube4" and not all(a % CUBE_SIDE == 0 for a in shape):
+            return tuple(False for _ in shape)
+        return tuple(self.has_wraparound(a) for a in shape)
+
     def ici_axis_bw(self, axis: int) -> float:
         """Bytes/s a ring collective gets along one mesh axis of ``axis`` chips: both
         directions with a wraparound link, one direction without.

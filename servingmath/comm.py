@@ -108,12 +108,7 @@ class Topology:
 
 
 def _tpu_wraparound(chip: Chip, shape: Shape) -> tuple[bool, ...]:
-    if chip.wraparound == "cube4":
-        # The optical wraparound links come with whole 4x4x4 cubes only: "a 2x2x4 won't have
-        # any wraparounds" (the book's TPU chapter), though its 4-axis is a multiple of 4.
-        cube = all(a % 4 == 0 for a in shape)
-        return tuple(cube and chip.has_wraparound(a) for a in shape)
-    return tuple(chip.has_wraparound(a) for a in shape)  # v5e / v6e: only full 16-chip axes
+    return chip.slice_wraparound(shape)
 
 
 def is_gpu(chip: Chip | str) -> bool:
