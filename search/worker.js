@@ -77,12 +77,22 @@
     return pieces.join(" ")
   }
 
-  /* Runs before Material's own listener (capturing listeners fire first at the target). */
-  addEventListener("message", function (ev) {
-    var message = ev.data
-    if (message && message.type === QUERY && typeof message.data === "string")
-      message.data = message.data.replace(HAN_RUN, cut)
-  }, { capture: true })
+  /* Material's listener reads the query from the message event; cut it on the way. (A
+   * listener of our own would run after Material's, which was added first.) */
+  var cutMessages = new WeakSet()
+  var eventData = Object.getOwnPropertyDescriptor(MessageEvent.prototype, "data")
+  Object.defineProperty(MessageEvent.prototype, "data", {
+    configurable: true,
+    enumerable: eventData.enumerable,
+    get: function () {
+      var message = eventData.get.call(this)
+      if (message && message.type === QUERY && typeof message.data === "string" && !cutMessages.has(message)) {
+        cutMessages.add(message)
+        message.data = message.data.replace(HAN_RUN, cut)
+      }
+      return message
+    }
+  })
 
   /* A page with no matching text of its own is still listed (as the parent of its matching
    * sections) with no terms; give it its sections' terms, so its link highlights them. */
