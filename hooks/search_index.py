@@ -9,8 +9,10 @@ of that HTML prepared for searching (the page itself is not changed):
   teaser is not a run of cells;
 * the variants of an answer for the other constant set (``data-constants="spec"``) are left
   out: one copy of each answer in the index;
-* a page whose front matter says ``search: {code: false}`` (the API reference) is indexed
-  without its code examples and the ``dataclass``/``property`` labels of its headings;
+* code blocks (answer code, doctest examples, notebook cells) are left out: their output
+  and the prose around them are indexed, and results do not show a wall of code as their
+  teaser; a page whose front matter says ``search: {code: true}`` keeps its code blocks;
+* the API reference's ``dataclass``/``property`` heading labels are left out;
 * a heading with ``data-search-boost="4"`` (the glossary's entries) ranks its section higher.
 
 The index is written as UTF-8 (the plugin escapes every Chinese character as ``\\uXXXX``).
@@ -46,6 +48,10 @@ TAG = re.compile(r"<[^>]+>")
 SPEC_VARIANT = re.compile(r"(<[a-z]+\b[^>]*\bdata-constants=\"spec\")")
 API_LABELS = re.compile(r"(<span class=\"doc doc-labels\")")
 CODE_BLOCK = re.compile(r"(<div class=\"[^\"]*\bhighlight\b[^\"]*\")")
+# notebook chrome: "In [1]:" prompts and the copy buttons' "Copied!"
+NOTEBOOK_CHROME = re.compile(
+    r"(<div class=\"(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container)\b[^\"]*\")"
+)
 BOOST_ATTR = "data-search-boost"
 
 _SPACED_OPERATORS = set("=+−-×÷/<>≤≥≈≠·,")
@@ -119,9 +125,9 @@ def _exclude(pattern: re.Pattern[str], content: str) -> str:
 def searchable_html(content: str, meta: dict[str, Any]) -> str:
     """The page HTML as the search index should read it."""
     search = meta.get("search") or {}
-    content = _exclude(SPEC_VARIANT, content)
-    if search.get("code") is False:
-        content = _exclude(CODE_BLOCK, _exclude(API_LABELS, content))
+    content = _exclude(NOTEBOOK_CHROME, _exclude(API_LABELS, _exclude(SPEC_VARIANT, content)))
+    if not search.get("code", False):
+        content = _exclude(CODE_BLOCK, content)
     content = MATH.sub(lambda m: math_to_text(m.group(0)), content)
     return TABLE.sub(lambda m: table_to_sentences(m.group(0)), content)
 

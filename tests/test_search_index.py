@@ -124,6 +124,17 @@ def test_one_copy_of_each_answer(index: dict[str, Any]) -> None:
         assert "data-constants" not in doc["text"]
 
 
+def test_code_blocks_are_not_indexed(index: dict[str, Any]) -> None:
+    for doc in index["docs"]:
+        if doc["location"].startswith(("chapter/", "reference/", "glossary/", "errata/")):
+            assert "<pre>" not in doc["text"], doc["location"]
+    chapter = _entry(index, "chapter/throughput/#q4-critical-batch")["text"]
+    assert "critical_batch(" not in chapter  # the answer's code stays out, its result stays in
+    assert "241" in chapter
+    playground = " ".join(d["text"] for d in index["docs"] if d["location"].startswith("beyond/playground/"))
+    assert "In [" not in playground and "Copied!" not in playground
+
+
 def test_api_reference_without_code_examples_and_labels(index: dict[str, Any]) -> None:
     api = [d for d in index["docs"] if d["location"].startswith("reference/api/")]
     assert len(api) > 50
@@ -178,7 +189,8 @@ def test_table_to_sentences() -> None:
 
 def test_spec_variants_and_code_are_excluded() -> None:
     html = '<div class="sm-c" data-constants="spec"><p>x</p></div><div class="highlight"><pre>y</pre></div>'
-    out = hook.searchable_html(html, {"search": {"code": False}})
+    out = hook.searchable_html(html, {})
     assert 'data-constants="spec" data-search-exclude' in out
     assert '<div class="highlight" data-search-exclude' in out
-    assert "data-search-exclude" not in hook.searchable_html('<div class="highlight">', {})
+    kept = hook.searchable_html('<div class="highlight">', {"search": {"code": True}})
+    assert "data-search-exclude" not in kept
