@@ -19,6 +19,16 @@ TERMS = {
     "v5e": "glossary/#v5e",
 }
 
+# the other name of each: the same entry first (checked without following the link)
+SYNONYMS = {
+    "critical batch": "glossary/#b-crit",
+    "prefill": "glossary/#prefill",
+    "KV cache": "glossary/#kv-cache",
+    "continuous batching": "glossary/#continuous-batching",
+    "decode": "glossary/#decode",
+    "生成": "glossary/#decode",
+}
+
 RESULTS_JS = """() => [...document.querySelectorAll('.md-search-result__item')].map(li =>
   [...li.querySelectorAll('a.md-search-result__link')].map(a => ({
     href: a.href,
@@ -65,7 +75,7 @@ def highlight_param(href: str) -> str | None:
     return values[0] if values else None
 
 
-def check_term(page, site_url: str, query: str, expected: str) -> list[str]:
+def check_term(page, site_url: str, query: str, expected: str, *, follow: bool = True) -> list[str]:
     """What is wrong with searching ``query`` (empty: nothing)."""
     problems: list[str] = []
     groups = search(page, query)
@@ -84,6 +94,8 @@ def check_term(page, site_url: str, query: str, expected: str) -> list[str]:
     sections = [site_path(site_url, a["href"]) for a in first if "#" in a["href"] and not a["more"]]
     if not sections or sections[0] != expected:
         return [*problems, f"{query}: first result {sections[:1] or first}, not {expected}"]
+    if not follow:
+        return problems
 
     # following it (a click, as a reader does), the landing section marks the whole term
     index = next(i for i, a in enumerate(first) if site_path(site_url, a["href"]) == expected)
@@ -112,6 +124,11 @@ def test_search_ranks_the_definition_first_and_highlights_the_whole_term(
     page = watched_page.page
     open_site(page, site_url)
     problems = [p for query, expected in TERMS.items() for p in check_term(page, site_url, query, expected)]
+    problems += [
+        p
+        for query, expected in SYNONYMS.items()
+        for p in check_term(page, site_url, query, expected, follow=False)
+    ]
     assert not problems, "\n".join(problems)
     assert not watched_page.console_errors, watched_page.console_errors
     assert not watched_page.external_requests, watched_page.external_requests
