@@ -28,12 +28,20 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from mkdocs.structure.files import File, Files
+
+try:  # Material loads jieba's dictionaries in its on_config; keep jieba's progress lines quiet
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+except ImportError:  # pragma: no cover - search then works without Chinese segmentation
+    pass
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER_SHIM = ROOT / "search" / "worker.js"
