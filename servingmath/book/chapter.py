@@ -17,7 +17,15 @@ import dataclasses
 from dataclasses import dataclass
 
 from servingmath.book.shown import Shown, as_registry, shown
-from servingmath.chips import CONSTANT_LABELS, Chip, check_constants, get_chip, slice_chips, slice_name
+from servingmath.chips import (
+    CONSTANT_LABELS,
+    RING_AXIS_2D,
+    Chip,
+    check_constants,
+    get_chip,
+    slice_chips,
+    slice_name,
+)
 from servingmath.dtypes import BF16, INT4, INT8, DType
 from servingmath.memory import (
     hbm_left_for_kv,
@@ -58,6 +66,8 @@ BETA_STATED = 8
 # ("16GB / 8.2e11"), its reference code (8.20e11) and its B_crit of 240 / 120 (1.97e14 / 8.2e11).
 # The errata check a printed number against it only to tell an inconsistency from a mistake.
 BOOK_ALTERNATIVE_HBM_BW = 8.2e11
+# The errata's agreement rule for numbers the chapter prints as approximate ("约", "~", "将近").
+APPROX_TOLERANCE = 0.10
 
 
 def chapter_chip(constants: str) -> Chip:
@@ -208,6 +218,8 @@ def constant_set_values() -> list[Shown]:
             shown(f"set.{k}.v5e.price", c.price_per_hour or 0.0, "$"),
         ]
     out.append(shown("set.alt.v5e.hbm_bw", BOOK_ALTERNATIVE_HBM_BW, "B/s"))
+    out.append(shown("hw.ring_axis", RING_AXIS_2D))
+    out.append(shown("set.approx_pct", APPROX_TOLERANCE * 100, "%"))
     return out
 
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from servingmath.book.chapter import (
+    APPROX_TOLERANCE,
     BOOK_ALTERNATIVE_HBM_BW,
     CHIP_KEY,
     DTYPES,
@@ -77,7 +78,7 @@ CATEGORIES: tuple[str, ...] = (
 )
 STATUSES: tuple[str, ...] = ("agrees", "inconsistency", "erratum")
 STATUS_LABELS = {"agrees": "一致", "inconsistency": "章内常数不一致", "erratum": "勘误"}
-APPROX_TOLERANCE = 0.10  # numbers printed as approximate agree within 10 %
+
 PAGE = "errata.md"
 # An erratum is a printed number that is wrong under the chapter's own constants.
 JUDGED_UNDER = "book"
