@@ -8,7 +8,8 @@
  * highlights the pieces. Here the query is cut before Material sees it, into whole terms
  * of the index (the site's jieba dictionary makes 临界批次, 预填充, 连续批处理 single terms):
  *
- * 1. a run of Chinese characters that is a term, or the beginning of one (the reader is
+ * 1. Chinese next to Latin letters or digits is split there (KV缓存 is KV 缓存); a run of
+ *    Chinese characters that is a term, or the beginning of one (the reader is
  *    still typing), stays whole; any other run is cut into the fewest index terms, a
  *    character that starts no term standing alone;
  * 2. Material's own scan is switched off for Chinese (it asks `term in invertedIndex`;
@@ -20,6 +21,7 @@
 
   var HAN = /\p{sc=Han}/u
   var HAN_RUN = /\p{sc=Han}+/gu
+  var HAN_LATIN = /(\p{sc=Han})(?=[\p{L}\p{N}])(?!\p{sc=Han})|([\p{L}\p{N}])(?<!\p{sc=Han})(?=\p{sc=Han})/gu
   var QUERY = 2   // Material's SearchMessageType.QUERY
   var RESULT = 3  // Material's SearchMessageType.RESULT
 
@@ -80,15 +82,17 @@
   /* Material's listener reads the query from the message event; cut it on the way. (A
    * listener of our own would run after Material's, which was added first.) */
   var cutMessages = new WeakSet()
-  var eventData = Object.getOwnPropertyDescriptor(MessageEvent.prototype, "data")
-  Object.defineProperty(MessageEvent.prototype, "data", {
+  var eventData = typeof MessageEvent !== "undefined"
+    && Object.getOwnPropertyDescriptor(MessageEvent.prototype, "data")
+  if (eventData && eventData.configurable) Object.defineProperty(MessageEvent.prototype, "data", {
     configurable: true,
     enumerable: eventData.enumerable,
     get: function () {
       var message = eventData.get.call(this)
       if (message && message.type === QUERY && typeof message.data === "string" && !cutMessages.has(message)) {
         cutMessages.add(message)
-        message.data = message.data.replace(HAN_RUN, cut)
+        // "KV缓存" is two terms of the index, as "KV 缓存" is
+        message.data = message.data.replace(HAN_LATIN, "$1$2 ").replace(HAN_RUN, cut)
       }
       return message
     }

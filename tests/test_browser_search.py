@@ -146,3 +146,9 @@ def test_partial_and_run_together_queries(site_url: str, watched_page: PageWatch
     assert any(h and set(h.split()) == {"连续批处理", "驱逐率"} for h in hs), hs
     hrefs = [site_path(site_url, a["href"]) for g in groups for a in g]
     assert "chapter/prefill/#q11-eviction-rate" in hrefs, hrefs
+    # Chinese written against Latin letters is split there: KV缓存 searches as KV 缓存
+    groups = search(page, "KV缓存")
+    first = [site_path(site_url, a["href"]) for a in groups[0] if "#" in a["href"] and not a["more"]]
+    assert first[:1] == ["glossary/#kv-cache"], first
+    hs = {highlight_param(a["href"]) for g in groups for a in g}
+    assert "kv 缓存" in hs and all(h and set(h.split()) <= {"kv", "缓存"} for h in hs), hs
