@@ -172,15 +172,20 @@ def model_values() -> list[Shown]:
     return out
 
 
+def hardware_row(h: Chip) -> list[Shown]:
+    """One row of the chapter's hardware table (keys ``hw.<chip>.*``)."""
+    k = h.key.removeprefix("tpu-")
+    return [
+        shown(f"hw.{k}.flops", h.bf16_flops, "FLOP/s"),
+        shown(f"hw.{k}.price", h.price_per_hour or 0.0, "$"),
+        shown(f"hw.{k}.flops_per_usd", h.flops_per_dollar(), "FLOPs/$", sig=2),
+    ]
+
+
 def hardware_values(c: Chip) -> list[Shown]:
     out: list[Shown] = [shown("hw.constants", CONSTANT_LABELS[c.constants])]
-    for h in (get_chip(key, constants=c.constants) for key in HARDWARE):
-        k = h.key.removeprefix("tpu-")
-        out += [
-            shown(f"hw.{k}.flops", h.bf16_flops, "FLOP/s"),
-            shown(f"hw.{k}.price", h.price_per_hour or 0.0, "$"),
-            shown(f"hw.{k}.flops_per_usd", h.flops_per_dollar(), "FLOPs/$", sig=2),
-        ]
+    for key in HARDWARE:
+        out += hardware_row(get_chip(key, constants=c.constants))
     out += [
         # as each set states it: "16GB" (16e9 B) in the book, 16 GiB physical in the spec
         shown("hw.v5e.hbm", c.hbm_bytes, "B", system="iec" if c.constants == "spec" else "si"),
