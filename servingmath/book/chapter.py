@@ -172,15 +172,20 @@ def model_values() -> list[Shown]:
     return out
 
 
+def hardware_row(h: Chip) -> list[Shown]:
+    """One row of the chapter's hardware table (keys ``hw.<chip>.*``)."""
+    k = h.key.removeprefix("tpu-")
+    return [
+        shown(f"hw.{k}.flops", h.bf16_flops, "FLOP/s"),
+        shown(f"hw.{k}.price", h.price_per_hour or 0.0, "$"),
+        shown(f"hw.{k}.flops_per_usd", h.flops_per_dollar(), "FLOPs/$", sig=2),
+    ]
+
+
 def hardware_values(c: Chip) -> list[Shown]:
     out: list[Shown] = [shown("hw.constants", CONSTANT_LABELS[c.constants])]
-    for h in (get_chip(key, constants=c.constants) for key in HARDWARE):
-        k = h.key.removeprefix("tpu-")
-        out += [
-            shown(f"hw.{k}.flops", h.bf16_flops, "FLOP/s"),
-            shown(f"hw.{k}.price", h.price_per_hour or 0.0, "$"),
-            shown(f"hw.{k}.flops_per_usd", h.flops_per_dollar(), "FLOPs/$", sig=2),
-        ]
+    for key in HARDWARE:
+        out += hardware_row(get_chip(key, constants=c.constants))
     out += [
         # as each set states it: "16GB" (16e9 B) in the book, 16 GiB physical in the spec
         shown("hw.v5e.hbm", c.hbm_bytes, "B", system="iec" if c.constants == "spec" else "si"),
@@ -419,8 +424,8 @@ def q9_values(c: Chip) -> list[Shown]:
         shown("q9.y_compute_open", y_c_open),
         shown("q9.y_bandwidth_open", y_b_open),
         shown("q9.ici_oneway", c.ici_bw / 2, "B/s"),
-        shown("q9.axes_bw", sum(c.ici_axis_bw(x) for x in mesh), "B/s"),
-        shown("q9.wraps", "有" if all(c.has_wraparound(x) for x in mesh) else "没有"),
+        shown("q9.axes_bw", sum(c.ici_bw if w else c.ici_bw / 2 for w in c.slice_wraparound(mesh)), "B/s"),
+        shown("q9.wraps", "有" if all(c.slice_wraparound(mesh)) else "没有"),
         shown("q9.act_bytes_total", BF16.bytes * Q9.batch * MODEL.D, "B"),
         shown("q9.slice", slice_name(c.smallest_slice(Q9.tp))),
         shown("q9.tp", Q9.tp),
