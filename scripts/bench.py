@@ -624,8 +624,9 @@ def report_notes(cold: Build, replayed: list[Build]) -> list[str]:
         "  when servingmath or its inputs changed (hooks/notebook_cache.py);",
         "  `--dirty` rebuilds only the changed page (a library edit would not reach the others) and",
         "  warns that navigation may be stale, so it cannot run with `--strict`.",
-        "- First view = every response Chromium received for a fresh profile (HTML, JS incl. plotly.min.js",
-        "  and the search worker, CSS, search index). Repeat view = the HTML only. gzip level 6.",
+        "- First view = every response Chromium received for a fresh profile (HTML, JS incl.",
+        "  plotly.js and figure JSON when a figure is near the viewport, the search worker, CSS,",
+        "  search index). Repeat view = the HTML only. gzip level 6.",
     ]
     if not cold.strict:
         notes.append(f"- The strict build failed, numbers are from a non-strict build: {cold.error}")

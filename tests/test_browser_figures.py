@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import serve_sitemap_for
@@ -18,8 +19,10 @@ def _curve_paths(page, fig: str) -> list[str]:
     )
 
 
-def _legend(page, fig: str) -> list[str]:
-    return page.eval_on_selector_all(f"{fig} .legendtext", "els => els.map(e => e.textContent)")
+def _legend(page, fig: str) -> list[str]:  # the HTML legend figures.js draws under the plot
+    return page.eval_on_selector_all(
+        f"ul.sm-figure-legend[data-for='{fig[1:]}'] li", "els => els.map(e => e.textContent)"
+    )
 
 
 def _background(page, fig: str) -> str:
@@ -33,18 +36,21 @@ def _open_figure_page(page, site_url: str) -> None:
     page.evaluate("window.__sm_marker = 1")
     page.locator(".md-nav--primary a.md-nav__link", has_text="延迟 vs 吞吐量：可视化").first.click()
     page.wait_for_url("**/chapter/visualize/")
-    for fig in FIGS:
+    for fig in FIGS:  # drawn when they come near the viewport
+        page.locator(fig).scroll_into_view_if_needed()
         page.wait_for_selector(f"{fig} .scatterlayer .trace .js-line", state="attached", timeout=30_000)
 
 
-def _click_slider_step(page, fig: str, step: int, steps: int) -> None:
-    touch = page.locator(f"{fig} .slider-rail-touch-rect").first
-    touch.scroll_into_view_if_needed()
-    rail = touch.bounding_box()
-    assert rail is not None
-    inset = 8  # plotly keeps the first and last step slightly inside the rail's ends
-    x = rail["x"] + inset + (rail["width"] - 2 * inset) * step / (steps - 1)
-    page.mouse.click(x, rail["y"] + rail["height"] / 2)
+def _set_range(page, fig: str, step: int) -> None:
+    """Drag the figure's HTML range input (sequence length) to ``step`` with the mouse."""
+    rng = page.locator(f"input[type=range]#{fig[1:]}-seq")
+    rng.scroll_into_view_if_needed()
+    box = rng.bounding_box()
+    assert box is not None
+    lo, hi = int(rng.get_attribute("min") or 0), int(rng.get_attribute("max") or 1)
+    inset = 8  # the thumb's centre never reaches the track's ends
+    x = box["x"] + inset + (box["width"] - 2 * inset) * (step - lo) / (hi - lo)
+    page.mouse.click(x, box["y"] + box["height"] / 2)
 
 
 def test_figures_draw_after_instant_navigation_and_respond(watched_page, site_url) -> None:
@@ -59,25 +65,25 @@ def test_figures_draw_after_instant_navigation_and_respond(watched_page, site_ur
 
     # The slider: move to the first step (shortest context); the curve changes.
     before = _curve_paths(page, "#fig-pareto")
-    _click_slider_step(page, "#fig-pareto", 0, 6)
+    _set_range(page, "#fig-pareto", 0)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#fig-pareto .legendtext')]"
+        "() => [...document.querySelectorAll('ul[data-for=fig-pareto] li')]"
         ".some(e => e.textContent.includes('1k'))"
     )
     assert _curve_paths(page, "#fig-pareto") != before
 
     # The weight buttons combine with the slider: int4 at 1k, not int4 at the default length.
     before = _curve_paths(page, "#fig-pareto")
-    page.locator("#fig-pareto .updatemenu-button", has_text="int4").click()
+    page.locator(".sm-figure-box:has(#fig-pareto) .sm-figure-radios label", has_text="int4").click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#fig-pareto .legendtext')]"
+        "() => [...document.querySelectorAll('ul[data-for=fig-pareto] li')]"
         ".some(e => e.textContent.includes('int4') && e.textContent.includes('1k'))"
     )
     assert _curve_paths(page, "#fig-pareto") != before
 
     # The breakdown figure has its own slider.
     before = _curve_paths(page, "#fig-breakdown")
-    _click_slider_step(page, "#fig-breakdown", 5, 6)
+    _set_range(page, "#fig-breakdown", 5)
     page.wait_for_function(
         "b => JSON.stringify([...document.querySelectorAll('#fig-breakdown .scatterlayer .trace .js-line')]"
         ".map(e => e.getAttribute('d'))) !== b",
@@ -116,8 +122,9 @@ def test_leaving_and_coming_back_redraws_without_errors(watched_page, site_url) 
     page.wait_for_url("**/chapter/exercises/")
     page.wait_for_function("() => !document.querySelector('.sm-figure')")  # content swapped in
     page.go_back()
-    page.wait_for_url("**/chapter/visualize/")
+    page.wait_for_url(re.compile(r"/chapter/visualize/(#.*)?$"))  # the hash follows the scrolled-to section
     for fig in FIGS:
+        page.locator(fig).scroll_into_view_if_needed()
         page.wait_for_selector(f"{fig} .scatterlayer .trace .js-line", state="attached", timeout=30_000)
     assert page.evaluate("window.__sm_marker") == 1
     assert page.locator("#fig-pareto .main-svg").count() >= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import math
 from pathlib import Path
@@ -21,11 +22,13 @@ from servingmath import (
 )
 from servingmath.book.chapter import MODEL, chapter_chip
 from servingmath.book.figures import (
+    PARETO_POINTS,
     PAYLOAD_LIMIT,
     VIS,
     breakdown_figure,
     embed,
     figure_json,
+    pareto_chart,
     pareto_figure,
     payload_bytes,
     rounded,
@@ -109,8 +112,10 @@ def test_every_control_state_shows_one_set_of_curves(make) -> None:
     spec = json.loads(figure_json(make()))
     groups = spec["layout"]["meta"]["sm"]["groups"]
     assert len(groups) == len(spec["data"])
-    controls = spec["layout"]["sliders"] + spec["layout"]["updatemenus"]
-    assert [c["name"] for c in controls] == ["seq", "weights"]
+    controls = spec["layout"]["meta"]["sm"]["controls"]  # drawn as HTML by embed(), in group order
+    assert [c["name"] for c in controls] == ["weights", "seq"]
+    assert [len(c["options"]) for c in controls] == [len(VIS.weight_options), len(VIS.seqs)]
+    assert "sliders" not in spec["layout"] and "updatemenus" not in spec["layout"]  # no SVG controls
     for wi in range(len(VIS.weight_options)):
         for si in range(len(VIS.seqs)):
             shown = [g for g in groups if g and g[0] == wi and g[1] in (si, None)]
@@ -128,9 +133,21 @@ def test_pareto_curve_is_the_sweep_point_by_point() -> None:
     for (wi, w), (si, seq) in [((0, VIS.weight_options[0]), (0, VIS.seqs[0])), ((1, VIS.weights), (3, 8192))]:
         s = _sweep(w, seq)
         curve = next(t for t, g in zip(spec["data"], groups, strict=True) if g == [wi, si])
-        assert curve["customdata"] == s.batch.tolist()  # one point per batch, 1 .. largest
-        assert curve["x"] == rounded(s.step_time_s * 1e3)
-        assert curve["y"] == rounded(s.tokens_per_s_per_chip)
+        batches = curve["customdata"]
+        i = np.array(batches) - 1
+        assert curve["x"] == rounded(s.step_time_s[i] * 1e3)  # every drawn point is the sweep's
+        assert curve["y"] == rounded(s.tokens_per_s_per_chip[i])
+        # From batch 1 to the largest, with the batch nearest B_crit; every batch on short curves,
+        # else at least PARETO_POINTS of them, neighbours consecutive or under 5 % apart.
+        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
+        last = int(s.batch[-1])
+        assert batches[0] == 1 and batches[-1] == last and (round(bcrit) in batches or round(bcrit) > last)
+        assert batches == sorted(set(batches))
+        if last <= PARETO_POINTS:
+            assert batches == list(range(1, last + 1))
+        else:
+            assert len(batches) >= PARETO_POINTS
+            assert all(b - a == 1 or b / a < 1.05 for a, b in itertools.pairwise(batches))
 
 
 def test_cost_axis_mirrors_throughput_axis() -> None:
@@ -142,14 +159,22 @@ def test_cost_axis_mirrors_throughput_axis() -> None:
 
 
 def test_embed_is_deterministic_and_safe() -> None:
-    a = embed(pareto_figure(), "pareto")
+    a = embed(pareto_chart(), "pareto")
     scenario_sweeps.cache_clear()
-    b = embed(pareto_figure(), "pareto")
+    b = embed(pareto_chart(), "pareto")
     assert a == b
-    assert a.startswith('<div class="sm-figure" id="fig-pareto"')
-    inner = a.split("data-search-exclude>", 1)[1].removesuffix("</template></div>")
-    assert not set("<>&") & set(inner)
-    assert json.loads(inner) == json.loads(figure_json(pareto_figure()))
+    assert a.startswith('<figure class="sm-figure-box">')
+    assert '<div class="sm-figure" id="fig-pareto" role="img"' in a
+    page, files = _hook().extract_files(a)
+    assert set(files) == {"fig-pareto.json", "fig-pareto.csv"}
+    assert (
+        "sm-figure-file" not in page and '<template class="sm-figure-data" data-src="fig-pareto.json"' in page
+    )
+    want = json.loads(figure_json(pareto_figure()))
+    title = want["layout"].pop("title")["text"]
+    want["layout"]["margin"]["t"] = 16
+    assert json.loads(files["fig-pareto.json"]) == want  # the title moved into the HTML
+    assert f'id="fig-pareto-title">{title}</p>' in page
     with pytest.raises(InvalidInputError, match="fig_id"):
         embed(pareto_figure(), "fig/../x")
 
@@ -184,14 +209,19 @@ def test_registry_serves_the_figure_values() -> None:
     assert "fig.double.cost_ratio" in all_values("book")
 
 
-def test_plotly_hook_adds_plotly_js_as_a_generated_file() -> None:
-    from mkdocs.config.defaults import MkDocsConfig
-    from mkdocs.structure.files import Files
-
+def _hook():
     spec = importlib.util.spec_from_file_location("hook_plotly_assets", ROOT / "hooks" / "plotly_assets.py")
     assert spec and spec.loader
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
+    return hook
+
+
+def test_plotly_hook_adds_plotly_js_as_a_generated_file() -> None:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+
+    hook = _hook()
     config = MkDocsConfig()
     config.load_dict({"site_name": "x", "docs_dir": str(ROOT / "docs"), "site_dir": "/tmp/unused"})
     config.validate()
@@ -199,4 +229,7 @@ def test_plotly_hook_adds_plotly_js_as_a_generated_file() -> None:
     files = hook.on_files(Files([]), config)
     f = files.get_file_from_path(hook.DEST)
     assert f is not None and Path(f.abs_src_path).stat().st_size > 1_000_000
+    assert hook.DEST == "assets/javascripts/plotly-basic.min.js"
+    head = Path(f.abs_src_path).read_text(encoding="utf-8")[:300]
+    assert f"plotly.js (basic - minified) v{hook.pinned_version()}" in head  # the partial bundle, as pinned
     assert files is hook.on_files(files, config) and len(files) == 1  # idempotent

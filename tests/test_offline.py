@@ -145,6 +145,12 @@ def test_every_page_works_with_only_localhost(
         page.evaluate("() => document.fonts.ready.then(() => true)")
         if page.locator(".sm-figure").count():
             figure_pages += 1
+            # Figures are drawn when they come near the viewport (figures.js): visit each one.
+            for i in range(page.locator(".sm-figure").count()):
+                fig = page.locator(".sm-figure").nth(i)
+                fig.scroll_into_view_if_needed()
+                with contextlib.suppress(Exception):  # reported below with the counts
+                    fig.locator("svg").first.wait_for(state="attached", timeout=30_000)
             with contextlib.suppress(Exception):  # reported below with the counts
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.sm-figure')].every(f => f.querySelector('svg'))",
