@@ -1,0 +1,166 @@
+"""Chinese wording for the command line's error messages (its help and output are Chinese).
+
+The library raises English messages that name the parameter and its allowed range; the CLI swaps
+the parameter for its option (``--batch``) and this module rewords the message in Chinese,
+keeping the option, the values and the range exactly as they were. A message no rule knows stays
+as it is (after the Chinese "错误：" prefix), so nothing is ever lost in translation.
+
+>>> zh("--batch must be an integer in [1, 10000000], got 0")
+'--batch 必须是 [1, 10000000] 之间的整数，收到 0'
+>>> zh("argument COMMAND: invalid choice: 'bogus' (choose from 'chips', 'models') (see 'servingmath --help')")
+"参数 COMMAND：无效的选择 'bogus'（可选：'chips', 'models'）（用法见 'servingmath --help'）"
+>>> zh("something new")
+'something new'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_WHAT = {"model": "模型", "chip": "芯片", "dtype": "精度"}
+_ADVICE = {
+    "use --weights int8/int4": "请改用 --weights int8 或 int4",
+    "lower --batch or --seq": "请减小 --batch 或 --seq",
+}
+
+
+def _choices(text: str) -> str:
+    return text.replace(", or a path to a config.json", "，或 config.json 文件（或含它的模型目录）的路径")
+
+
+def _option(text: str | None) -> str:
+    return f"{text.strip()}：" if text else ""
+
+
+def _what_needs(text: str) -> str:
+    if text == "weights and KV caches":
+        return "权重和 KV 缓存"
+    m = re.fullmatch(r"(?P<model>.+)'s (?P<dtype>\S+) weights", text)
+    return f"{m['model']} 的 {m['dtype']} 权重" if m else text
+
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+_RULES: list[Rule] = [
+    (
+        re.compile(r"(?P<p>\S+) must be an integer in \[(?P<lo>[^,\]]+), (?P<hi>[^\]]+)\], got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须是 [{m['lo']}, {m['hi']}] 之间的整数，收到 {m['v']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must be a finite number > 0, got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须是大于 0 的有限数，收到 {m['v']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must be in \(0, 1\], got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须在 (0, 1] 范围内，收到 {m['v']}",
+    ),
+    (
+        re.compile(r"unknown (?P<what>model|chip|dtype) (?P<name>.*?); choose one of: (?P<known>.*)"),
+        lambda m: f"未知的{_WHAT[m['what']]} {m['name']}；可选：{_choices(m['known'])}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) dtype (?P<d>\S+) is not supported by (?P<chip>.+); choose one of: (?P<k>.*)"),
+        lambda m: f"{m['p']}：{m['chip']} 不支持计算精度 {m['d']}；可选：{m['k']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must be <= (?P<n>\S+) \(largest (?P<chip>.+) slice\), got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须 <= {m['n']}（{m['chip']} 最大的切片），收到 {m['v']}",
+    ),
+    (
+        re.compile(
+            r"(?P<p>\S+) must be >= (?P<n>\S+) to hold (?P<model>.+) in (?P<d>\S+) on (?P<chip>.+), "
+            r"got (?P<v>.*)"
+        ),
+        lambda m: (
+            f"{m['p']} 必须 >= {m['n']} 才放得下 {m['d']} 的 {m['model']}（{m['chip']}），收到 {m['v']}"
+        ),
+    ),
+    (
+        re.compile(
+            r"(?P<p>\S+) must be <= (?P<n>\S+) for one sequence to fit on (?P<c>\S+) chips, got (?P<v>.*)"
+        ),
+        lambda m: f"{m['p']} 必须 <= {m['n']}，{m['c']} 个芯片上才放得下一条序列，收到 {m['v']}",
+    ),
+    (
+        re.compile(
+            r"(?P<p>\S+) (?P<b>\S+) at seq (?P<s>\S+) needs (?P<need>.+), more than the (?P<cap>.+) of "
+            r"(?P<n>\S+) x (?P<chip>.+); lower batch or seq, or add chips"
+        ),
+        lambda m: (
+            f"{m['p']} {m['b']}（序列长度 {m['s']}）需要 {m['need']}，超过 {m['n']} × {m['chip']} 的 "
+            f"{m['cap']}；请减小 --batch 或 --seq，或增加 --chips"
+        ),
+    ),
+    (
+        re.compile(
+            r"(?P<what>[^:]+) need (?P<need>.+), more than the largest (?P<chip>.+) slice "
+            r"\((?P<name>[^,]+), (?P<n>\S+) chips, (?P<cap>[^)]+)\) holds; (?P<advice>.*)"
+        ),
+        lambda m: (
+            f"{_what_needs(m['what'])}需要 {m['need']}，超过 {m['chip']} 最大的切片"
+            f"（{m['name']}，{m['n']} 个芯片，{m['cap']}）；{_ADVICE.get(m['advice'], m['advice'])}"
+        ),
+    ),
+    (
+        re.compile(r"config\.json is missing (?P<k>.*)"),
+        lambda m: f"config.json 缺少 {m['k']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+ )?(?:model )?config (?P<f>.+?) cannot be read: (?P<e>.*)"),
+        lambda m: f"{_option(m['p'])}无法读取模型配置 {m['f']}：{m['e']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+ )?(?:model )?config (?P<f>.+?) is not valid JSON: (?P<e>.*)"),
+        lambda m: f"{_option(m['p'])}模型配置 {m['f']} 不是合法的 JSON：{m['e']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+ )?(?:model )?config (?P<f>.+?) must be a JSON object"),
+        lambda m: f"{_option(m['p'])}模型配置 {m['f']} 必须是一个 JSON 对象",
+    ),
+    (
+        re.compile(
+            r"(?P<a>\S+) must divide (?P<b>\S+) \((?P<n>\S+)\) and "
+            r"(?P<c>\S+) must divide (?P<d>\S+) \((?P<m>\S+)\)"
+        ),
+        lambda m: f"{m['a']} 必须整除 {m['b']}（{m['n']}），且 {m['c']} 必须整除 {m['d']}（{m['m']}）",
+    ),
+    # argparse
+    (
+        re.compile(r"the following arguments are required: (?P<a>.*)"),
+        lambda m: f"缺少必需的参数：{m['a']}",
+    ),
+    (
+        re.compile(r"argument (?P<a>\S+): invalid choice: (?P<v>.*?) \(choose from (?P<c>.*)\)"),
+        lambda m: f"参数 {m['a']}：无效的选择 {m['v']}（可选：{m['c']}）",
+    ),
+    (
+        re.compile(r"argument (?P<a>\S+): expected one argument"),
+        lambda m: f"参数 {m['a']} 需要一个值",
+    ),
+    (
+        re.compile(r"argument (?P<a>\S+): ignored explicit argument (?P<v>.*)"),
+        lambda m: f"参数 {m['a']} 不接受值 {m['v']}",
+    ),
+    (re.compile(r"unrecognized arguments: (?P<a>.*)"), lambda m: f"无法识别的参数：{m['a']}"),
+]
+_SEE_HELP = re.compile(r"^(?P<msg>.*) \(see '(?P<help>[^']+)'\)$")
+_OPTION = re.compile(r"^(?P<option>--[\w-]+): (?P<rest>.*)$")
+
+
+def zh(message: str) -> str:
+    """``message`` (one line) in Chinese, when a rule knows it; else unchanged."""
+    help_hint = ""
+    if m := _SEE_HELP.match(message):
+        message, help_hint = m["msg"], f"（用法见 '{m['help']}'）"
+    return _translate(message) + help_hint
+
+
+def _translate(message: str) -> str:
+    for pattern, render in _RULES:
+        if m := pattern.fullmatch(message):
+            return render(m)
+    if m := _OPTION.match(message):  # "--model: <a library message>"
+        rest = _translate(m["rest"])
+        return f"{m['option']}：{rest}" if rest != m["rest"] else message
+    return message
