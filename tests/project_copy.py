@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = (
     "mkdocs.yml", "docs", "hooks", "servingmath", "requirements.lock", "package.json", "package-lock.json",
-    ".github",  # docs/publishing.md shows the workflow files
+    ".github", "overrides",  # docs/publishing.md shows the workflow files; theme overrides
 )  # fmt: skip
 # Installed browser assets are read, never edited, by a build: linked, not copied.
 LINKED = ("node_modules",)
