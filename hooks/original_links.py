@@ -20,7 +20,7 @@ def link(url: str) -> str:
     """The link put into a heading.
 
     >>> link("https://x.org/a/#b")
-    '<a class="sm-original" href="https://x.org/a/#b" hreflang="en" title="英文原文的这一节" data-search-exclude>原文</a>'
+    '<a class="sm-original" href="https://x.org/a/#b" hreflang="en" title="英文原文的这一节" ...>原文</a>'
     """
     return (
         f'<a class="sm-original" href="{html.escape(url)}" hreflang="en" '
