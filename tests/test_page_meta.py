@@ -84,3 +84,43 @@ def test_a_mapped_heading_that_disappears_fails_the_build(tmp_path: Path) -> Non
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "docs/chapter/prefill.md: no heading with id 'q11-eviction-rate'" in log, log
+
+
+def test_home_page_lists_every_page(built_site: Path) -> None:
+    home = _page_html(built_site, "")
+    start = home.index('id="pages"')
+    end = min(i for i in (home.find("<h2", start + 1), home.index("</article>", start)) if i > 0)
+    section = home[start:end]  # the list under 页面, up to the next section or the article's end
+    linked = {href.removeprefix("./").split("#")[0] for href in re.findall(r'<a href="([^"]+)"', section)}
+    pages = set(site_pages(built_site)) - {""}
+    assert pages <= linked, f"pages missing from the home page's list: {sorted(pages - linked)}"
+
+
+def _nav_labels() -> dict[str, str]:
+    """Page source -> its label in mkdocs.yml's nav."""
+    from mkdocs.config import load_config
+
+    labels: dict[str, str] = {}
+
+    def walk(items: list) -> None:
+        for item in items:
+            for label, value in item.items():
+                if isinstance(value, list):
+                    walk(value)
+                else:
+                    labels[value] = label
+
+    walk(load_config(str(ROOT / "mkdocs.yml"))["nav"])
+    return labels
+
+
+def test_page_titles_match_their_nav_labels(built_site: Path) -> None:
+    """A page's heading starts with its label in the navigation (the home page is 首页 there)."""
+    for src, label in _nav_labels().items():
+        if src == "index.md":
+            continue
+        page = src.rsplit(".", 1)[0].removesuffix("index") + "/"
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", _page_html(built_site, page), re.S)
+        assert h1, page
+        text = re.sub(r"<[^>]+>", "", re.sub(r'<a class="(headerlink|sm-original)".*?</a>', "", h1.group(1)))
+        assert text.strip().startswith(label), (src, label, text)
