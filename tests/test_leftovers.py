@@ -54,5 +54,12 @@ def test_a_broken_snippet_marker_is_caught(tmp_path: Path) -> None:
     edit(project / "docs" / "chapter" / "visualize.md", MARKER, MARKER.replace("--8<--", "--8 < --"))
     proc = mkdocs_build(project, tmp_path / "site", extra_env={"PYTHONPATH": str(project)})
     assert proc.returncode == 0, proc.stdout + proc.stderr  # the build itself does not notice
+    # ... and says nothing but its INFO lines: no jieba debug lines, no kernel transport warning.
+    noise = [
+        line
+        for line in (proc.stdout + proc.stderr).splitlines()
+        if line.strip() and not line.startswith(("INFO ", "DEBUG "))
+    ]
+    assert not noise, "\n".join(noise)
     found = site_leftovers(tmp_path / "site")
     assert [(x.page, x.what) for x in found] == [("chapter/visualize/", "snippet marker")], found
