@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_WHAT = {"model": "模型", "chip": "芯片", "dtype": "精度"}
+_WHAT = {"model": "模型", "chip": "芯片", "dtype": "精度", "constants": "常数集", "field": "字段"}
 _ADVICE = {
     "use --weights int8/int4": "请改用 --weights int8 或 int4",
     "lower --batch or --seq": "请减小 --batch 或 --seq",
@@ -56,8 +56,8 @@ _RULES: list[Rule] = [
         lambda m: f"{m['p']} 必须在 (0, 1] 范围内，收到 {m['v']}",
     ),
     (
-        re.compile(r"unknown (?P<what>model|chip|dtype) (?P<name>.*?); choose one of: (?P<known>.*)"),
-        lambda m: f"未知的{_WHAT[m['what']]} {m['name']}；可选：{_choices(m['known'])}",
+        re.compile(r"unknown (?P<what>\S+) (?P<name>.*?); choose one of: (?P<known>.*)"),
+        lambda m: f"未知的{_WHAT.get(m['what'], m['what'])} {m['name']}；可选：{_choices(m['known'])}",
     ),
     (
         re.compile(r"(?P<p>\S+) dtype (?P<d>\S+) is not supported by (?P<chip>.+); choose one of: (?P<k>.*)"),

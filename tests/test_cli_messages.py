@@ -47,6 +47,7 @@ def test_count_errors_are_chinese_with_option_and_range(
         (with_option(["decode", *Q3], "--model", "gpt-5"), ("--model", "gpt-5", "llama3-70b")),
         (with_option(["decode", *Q3], "--chip", "tpu-v9"), ("--chip", "tpu-v5e")),
         (with_option(["decode", *Q3], "--weights", "fp32"), ("--weights", "int8")),
+        ([*with_option(["decode", *Q3], "--constants", "foo")], ("--constants", "book, spec")),
         (with_option(["decode", *Q3], "--compute", "int4"), ("--compute", "int4", "bf16")),
         (with_option(PREFILL, "--mfu", "2"), ("--mfu", "(0, 1]")),
         (with_option(PREFILL, "--mfu", "0"), ("--mfu", "0")),
