@@ -3,9 +3,9 @@
 Out of the box, when a rebuild fails, ``mkdocs serve`` prints the error, keeps the last good
 pages and never reloads the browser: the reader of the page sees no sign of the failure. This
 hook wraps the server's builder. A failed rebuild is reported in the terminal (every time) and
-then the browsers reload as after a good build, the server serves a copy of the last good site
-(a failed build has already emptied the site directory), and every HTML page carries a banner at the
-top: "构建失败", the errors and warnings of that build (each naming its file and line, see
+then the browsers reload as after a good build, the last good site is put back in place (a failed
+build has already emptied the site directory), and every HTML page carries a banner at the top:
+"构建失败", the errors and warnings of that build (each naming its file and line, see
 hooks/exec_errors.py), and a note that the page is the last good build. The next good build
 removes the banner and reloads the browsers again.
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import html
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -88,6 +89,17 @@ def on_serve(server: Any, config: Any, builder: Callable[..., None]) -> Any:
         shutil.rmtree(last_good, ignore_errors=True)
         shutil.copytree(site, last_good)
 
+    def restore_last_good() -> None:
+        """Put the last good site back where the server reads (a failed build emptied it).
+
+        In place: a request that came in during the build already holds a path in ``site``."""
+        for entry in os.scandir(site):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        shutil.copytree(last_good, site, dirs_exist_ok=True)
+
     keep_last_good()  # the first build has just succeeded (else serve stopped before this)
 
     def build_and_report() -> None:
@@ -95,7 +107,7 @@ def on_serve(server: Any, config: Any, builder: Callable[..., None]) -> Any:
         try:
             build()
         except (Exception, SystemExit) as e:  # mkdocs' Abort is a SystemExit
-            server.root = last_good
+            restore_last_good()
             messages = list(collector.messages)
             if str(e) and not any(str(e) in m for m in messages):
                 messages.append(f"ERROR: {e}")
@@ -106,10 +118,13 @@ def on_serve(server: Any, config: Any, builder: Callable[..., None]) -> Any:
             )
             return  # the server now reloads the browsers, which get the banner
         failure["messages"] = None
-        server.root = site
         keep_last_good()
 
-    inject = server._inject_js_into_html
+    inject = getattr(server, "_inject_js_into_html", None)  # MkDocs 1.x's livereload server
+    if inject is None:
+        log.warning("This MkDocs has no livereload injection point: failed builds show in the terminal only")
+        server.builder = build_and_report
+        return server
 
     def inject_with_banner(content: bytes, epoch: int) -> bytes:
         content = inject(content, epoch)
