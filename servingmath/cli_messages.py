@@ -30,7 +30,7 @@ def _choices(text: str) -> str:
 
 
 def _option(text: str | None) -> str:
-    return f"{text.strip()}：" if text else ""
+    return f"{text.strip().rstrip(':')}：" if text else ""
 
 
 def _what_needs(text: str) -> str:
@@ -124,6 +124,74 @@ _RULES: list[Rule] = [
             r"(?P<c>\S+) must divide (?P<d>\S+) \((?P<m>\S+)\)"
         ),
         lambda m: f"{m['a']} 必须整除 {m['b']}（{m['n']}），且 {m['c']} 必须整除 {m['d']}（{m['m']}）",
+    ),
+    (
+        re.compile(
+            r"(?P<p>\S+) must be <= (?P<n>\S+) \(max_position_embeddings of (?P<model>.+)\), got (?P<v>\S+); "
+            r"pass allow_beyond_context=True \(--allow-beyond-context\) to go on anyway"
+        ),
+        lambda m: (
+            f"{m['p']} 必须 <= {m['n']}（{m['model']} 的 max_position_embeddings），收到 {m['v']}；"
+            "仍要计算就加上 --allow-beyond-context"
+        ),
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must be <= (?P<n>\S+) for a (?P<chip>.+) slice, got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须 <= {m['n']}（{m['chip']} 的切片），收到 {m['v']}",
+    ),
+    (
+        re.compile(
+            r"(?P<p>\S+) must be in \[(?P<lo>[^,\]]+), (?P<hi>[^\]]+)\] \((?P<note>[^)]*)\), got (?P<v>.*)"
+        ),
+        lambda m: f"{m['p']} 必须在 [{m['lo']}, {m['hi']}] 之间（{m['note']}），收到 {m['v']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must be a finite number >= 0, got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须是 >= 0 的有限数，收到 {m['v']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must be one of (?P<k>.+), got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须是 {m['k']} 之一，收到 {m['v']}",
+    ),
+    (
+        re.compile(
+            r"(?P<p>\S+) (?P<b>\S+) at seq (?P<s>\S+): one KV head's cache \((?P<one>[^)]+)\) exceeds a "
+            r"(?P<chip>.+)'s HBM \((?P<hbm>[^)]+)\); lower batch or seq, or use kv_sharding='batch'"
+        ),
+        lambda m: (
+            f"{m['p']} {m['b']}（序列长度 {m['s']}）：一个 KV 头的缓存（{m['one']}）"
+            f"超过一块 {m['chip']} 的 HBM（{m['hbm']}）；请减小 --batch 或 --seq，或用 --kv-sharding batch"
+        ),
+    ),
+    (
+        re.compile(
+            r"config\.json field (?P<f>\S+) \((?P<what>[^)]*)\) is not supported; servingmath reads dense "
+            r"LLaMA-style models and Mixtral-style num_local_experts / num_experts_per_tok"
+        ),
+        lambda m: (
+            f"config.json 的字段 {m['f']}（{m['what']}）不受支持；servingmath 只读稠密的 LLaMA 式模型，"
+            "以及 Mixtral 式的 num_local_experts / num_experts_per_tok"
+        ),
+    ),
+    (
+        re.compile(r"(?P<p>\S+ )?chip file (?P<f>.+?) cannot be read: (?P<e>.*)"),
+        lambda m: f"{_option(m['p'])}无法读取芯片文件 {m['f']}：{m['e']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+ )?chip file (?P<f>.+?) is not valid (?P<kind>JSON|TOML): (?P<e>.*)"),
+        lambda m: f"{_option(m['p'])}芯片文件 {m['f']} 不是合法的 {m['kind']}：{m['e']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+ )?chip file (?P<f>.+?) must hold a table of fields"),
+        lambda m: f"{_option(m['p'])}芯片文件 {m['f']} 必须是一张字段表",
+    ),
+    (
+        re.compile(r"give either (?P<a>\S+) or (?P<b>\S+), not both"),
+        lambda m: f"{m['a']} 和 {m['b']} 只能给一个",
+    ),
+    (
+        re.compile(r"(?P<chip>.+) has no price per chip-hour in servingmath"),
+        lambda m: f"servingmath 里没有 {m['chip']} 的每芯片小时价格",
     ),
     # argparse
     (
