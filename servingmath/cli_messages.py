@@ -193,6 +193,45 @@ _RULES: list[Rule] = [
         re.compile(r"(?P<chip>.+) has no price per chip-hour in servingmath"),
         lambda m: f"servingmath 里没有 {m['chip']} 的每芯片小时价格",
     ),
+    # chip files (--chip-file)
+    (
+        re.compile(r"chip file is missing the required field (?P<f>.+)"),
+        lambda m: f"芯片文件缺少必需的字段 {m['f']}",
+    ),
+    (
+        re.compile(r"chip file has unknown field (?P<f>.+?); allowed: (?P<k>.*)"),
+        lambda m: f"芯片文件里有未知的字段 {m['f']}；可用的字段：{m['k']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) has unknown unit (?P<u>.+?); choose one of: (?P<k>.*)"),
+        lambda m: f"{m['p']} 的单位 {m['u']} 未知；可选：{m['k']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must look like '<number> <unit>', got (?P<v>.*)"),
+        lambda m: f"{m['p']} 应写成 '<数> <单位>'，收到 {m['v']}",
+    ),
+    (
+        re.compile(r"(?P<p>\S+) must be a number or a string such as (?P<ex>'[^']*'), got (?P<v>.*)"),
+        lambda m: f"{m['p']} 必须是数字或 {m['ex']} 这样的字符串，收到 {m['v']}",
+    ),
+    (
+        re.compile(r"slices entries must be chip counts or shapes like '4x2', got (?P<v>.*)"),
+        lambda m: f"slices 的每一项必须是芯片数或 '4x2' 这样的形状，收到 {m['v']}",
+    ),
+    (
+        re.compile(r"slices must be a non-empty list such as (?P<a>\[[^]]*\]) or (?P<b>\[[^]]*\])"),
+        lambda m: f"slices 必须是非空列表，例如 {m['a']} 或 {m['b']}",
+    ),
+    (re.compile(r"name must be a non-empty string"), lambda m: "name 必须是非空字符串"),
+    (
+        re.compile(r"key must be letters, digits, '\.', '_' or '-' \(at most (?P<n>\d+)\), got (?P<v>.*)"),
+        lambda m: f"key 只能由字母、数字、'.'、'_'、'-' 组成（最多 {m['n']} 个字符），收到 {m['v']}",
+    ),
+    (
+        re.compile(r'sources must be a table of field = "where it comes from"'),
+        lambda m: 'sources 必须是“字段 = "出处"”的表',
+    ),
+    (re.compile(r"sources names unknown field (?P<f>.*)"), lambda m: f"sources 里有未知的字段 {m['f']}"),
     # argparse
     (
         re.compile(r"the following arguments are required: (?P<a>.*)"),
@@ -224,7 +263,13 @@ def zh(message: str) -> str:
     return _translate(message) + help_hint
 
 
+_IN_FILE = re.compile(r"^(?P<msg>.*) \(in (?P<path>[^()]+)\)$")
+
+
 def _translate(message: str) -> str:
+    if m := _IN_FILE.match(message):  # "<a message> (in chips/a100.toml)"
+        inner = _translate(m["msg"])
+        return f"{inner}（在 {m['path']} 中）" if inner != m["msg"] else message
     for pattern, render in _RULES:
         if m := pattern.fullmatch(message):
             return render(m)

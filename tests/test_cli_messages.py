@@ -140,3 +140,25 @@ def test_a_closed_pipe_is_no_error(argv: list[str]) -> None:
     proc.wait(timeout=120)
     assert err == "", err
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('bf16_flops = "312 TFLOP/s"', 'bf16_flops = "fast"', "bf16_flops"),
+        ('bf16_flops = "312 TFLOP/s"', 'bf16_flops = "312 TFLOP/fortnight"', "bf16_flops"),
+        ('bf16_flops = "312 TFLOP/s"\n', "", "bf16_flops"),
+        ('bf16_flops = "312 TFLOP/s"', 'bf16_flops = "312 TFLOP/s"\nhbm_bandwith = "1 TB/s"', "hbm_bandwith"),
+        ('["1", "2", "4", "8"]', '["1", "two"]', "slices"),
+    ],
+    ids=["not-a-quantity", "unknown-unit", "missing", "unknown-field", "bad-slices"],
+)
+def test_chip_file_errors_are_chinese(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    from test_chip_file import A100_TOML, DECODE
+
+    assert old in A100_TOML
+    path = tmp_path / "chip.toml"
+    path.write_text(A100_TOML.replace(old, new, 1), encoding="utf-8")
+    chinese_error(capsys, [*DECODE, "--chip-file", str(path)], "--chip-file", field, str(path))
