@@ -31,6 +31,7 @@ BANNER_STYLE = (
     "padding:1em 1.5em;background:#fdecea;color:#611a15;border-bottom:4px solid #b71c1c;"
     "font:14px/1.5 system-ui,sans-serif;box-shadow:0 4px 12px rgba(0,0,0,.3)"
 )
+PRE_STYLE = "margin:.3em 0 .6em;white-space:pre-wrap;font:12px/1.45 monospace;background:none;color:inherit"
 
 
 class _Collector(logging.Handler):
@@ -48,19 +49,27 @@ class _Collector(logging.Handler):
 
 
 def banner(messages: list[str]) -> str:
-    """The HTML of the failure banner.
+    """The HTML of the failure banner: one line per error or warning, its details folded.
 
-    >>> b = banner(["ERROR: docs/index.md:3: unknown placeholder '{{ q2.nope }}' <x>"])
-    >>> 'role="alert"' in b and "docs/index.md:3" in b and "&lt;x&gt;" in b
+    >>> b = banner(["ERROR: docs/index.md:3: unknown placeholder '{{ q2.nope }}' <x>", "WARNING: a\\nb"])
+    >>> 'role="alert"' in b and "docs/index.md:3" in b and "&lt;x&gt;" in b and "<details" in b
     True
     """
-    details = "\n\n".join(messages) or "（没有记录到错误信息，请看终端输出）"
+    items = []
+    for message in messages or ["（没有记录到错误信息，请看终端输出）"]:
+        head, _, rest = message.partition("\n")
+        if rest.strip():
+            items.append(
+                f"<details><summary>{html.escape(head)}</summary>"
+                f'<pre style="{PRE_STYLE}">{html.escape(rest)}</pre></details>'
+            )
+        else:
+            items.append(f'<p style="margin:.2em 0;font-family:monospace">{html.escape(head)}</p>')
     return (
         f'<div id="{BANNER_ID}" role="alert" style="{BANNER_STYLE}">'
         '<p style="margin:0 0 .5em;font-weight:700;font-size:16px">'
         "构建失败：这里显示的是上一次成功构建的页面。改好之后会自动刷新。</p>"
-        '<pre style="margin:0;white-space:pre-wrap;font:12px/1.45 monospace;background:none;color:inherit">'
-        f"{html.escape(details)}</pre></div>"
+        f"{''.join(items)}</div>"
     )
 
 
