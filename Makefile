@@ -25,7 +25,10 @@ help:
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+	@# 'compat' (a .pth path entry, which IDEs and type checkers can follow) is chosen on purpose;
+	@# setuptools calls that mode transitional at every install: only that message is silenced.
+	PYTHONWARNINGS="ignore:Compat editable installs:UserWarning" \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
 		--config-settings editable_mode=compat -e .
 	@touch $@
 

@@ -2,7 +2,8 @@
 
 Every number comes from the library and is shown through :func:`servingmath.units.fmt`;
 ``--json`` prints one JSON value in base units (bytes, seconds, plain numbers) instead.
-Bad input exits with status 2 and one line on stderr naming the option at fault.
+Bad input exits with status 2 and one line on stderr, in Chinese like the help and output,
+naming the option at fault and its allowed range (:mod:`servingmath.cli_messages`).
 Every command takes ``--constants book|spec`` (the chip figures: the book's, or the vendors',
 by default ``spec``) and says which set it used.
 
@@ -23,11 +24,14 @@ by default ``spec``) and says which set it used.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, NoReturn
 
 from servingmath.breakdown import breakdown
@@ -43,6 +47,7 @@ from servingmath.chips import (
     slice_chips,
     slice_name,
 )
+from servingmath.cli_messages import zh
 from servingmath.comm import CommCost, decode_comm
 from servingmath.dtypes import DType, get_dtype
 from servingmath.errors import (
@@ -72,6 +77,7 @@ from servingmath.roofline import OVERLAPS, DecodeStep, decode_step, largest_fitt
 from servingmath.units import fmt
 
 PROG = "servingmath"
+ERROR_PREFIX = f"{PROG}：错误："
 # CLI option -> the library parameter it feeds (as named in InvalidInputError.param).
 PARAM_FOR_OPTION = {
     "--model": "model",
@@ -142,10 +148,36 @@ def _count(option: str, text: str, maximum: int) -> int:
         return check_count(option, _number(text), maximum=maximum)
 
 
+def _model_path(text: str) -> str:
+    """A Hugging Face model directory stands for its config.json; anything else is kept."""
+    path = Path(text)
+    try:
+        is_dir = path.is_dir()
+    except (OSError, ValueError):  # a name too long to be a path
+        is_dir = False
+    if not is_dir:
+        return text
+    if not (path / "config.json").is_file():
+        raise CliError(f"--model：目录 {text!r} 里没有 config.json（Hugging Face 模型目录应该有）")
+    return str(path / "config.json")
+
+
 def _model_of(args: argparse.Namespace) -> Model:
-    """--model under the chosen constant set (``book``: the chapter's premises)."""
+    """--model (a preset, a config.json or a model directory) under the chosen constant set
+    (``book``: the chapter's premises)."""
+    path = _model_path(args.model)
     with _blame("--model"):
-        return get_model(args.model, constants=_constants(args))
+        return get_model(path, constants=_constants(args))
+
+
+def _slice_count(text: str, chip: Chip) -> int:
+    """``--chips``: a chip count that is one of ``chip``'s offered slices."""
+    chips = _count("--chips", text, MAX_CHIPS)
+    offered = [slice_chips(s) for s in chip.slices]
+    if chips not in offered:
+        sizes = ", ".join(str(n) for n in offered)
+        raise CliError(f"--chips {chips} 不是 {chip.name} 提供的切片大小；可选：{sizes}")
+    return chips
 
 
 def _constants(args: argparse.Namespace) -> str:
@@ -398,7 +430,7 @@ def cmd_decode(args: argparse.Namespace) -> Report:
     m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
-    chips = _count("--chips", args.chips, MAX_CHIPS)
+    chips = _slice_count(args.chips, c)
     batch = _count("--batch", args.batch, MAX_BATCH)
     seq = _count("--seq", args.seq, MAX_SEQ)
     decode_len = _count("--decode-len", args.decode_len, MAX_DECODE_LEN)
@@ -472,7 +504,7 @@ def cmd_fit(args: argparse.Namespace) -> Report:
             shape: tuple[int, ...] | None = c.smallest_slice(min_chips(p, c))
             chips = slice_chips(shape)
         else:
-            chips = _count("--chips", args.chips, MAX_CHIPS)
+            chips = _slice_count(args.chips, c)
             shape = next((s for s in c.slices if slice_chips(s) == chips), None)
         s = largest_fitting_step(
             m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute,
@@ -526,7 +558,7 @@ def cmd_breakdown(args: argparse.Namespace) -> Report:
     m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
-    chips = _count("--chips", args.chips, MAX_CHIPS)
+    chips = _slice_count(args.chips, c)
     batch = _count("--batch", args.batch, MAX_BATCH)
     seq = _count("--seq", args.seq, MAX_SEQ)
     with _blame():
@@ -750,10 +782,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 0
     except CliError as e:
-        print(f"{PROG}: error: {_one_line(str(e))}", file=sys.stderr)
+        print(f"{ERROR_PREFIX}{zh(_one_line(str(e)))}", file=sys.stderr)
         return 2
     except InvalidInputError as e:  # a library check no option accounts for
-        print(f"{PROG}: error: {_message(OPTION_FOR_PARAM.get(e.param), e)}", file=sys.stderr)
+        print(f"{ERROR_PREFIX}{zh(_message(OPTION_FOR_PARAM.get(e.param), e))}", file=sys.stderr)
         return 2
-    print(out)
+    return _print(out)
+
+
+def _print(out: str) -> int:
+    """Print ``out``; a reader that stops early (``servingmath chips | head -1``) is no error."""
+    try:
+        print(out)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point it elsewhere.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
     return 0

@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARTS = (
     "mkdocs.yml", "docs", "hooks", "overrides", "search", "servingmath", "requirements.lock",
     "package.json", "package-lock.json",
+    ".github",  # docs/publishing.md shows the workflow files
 )  # fmt: skip
 # Installed browser assets are read, never edited, by a build: linked, not copied.
 LINKED = ("node_modules",)

@@ -105,15 +105,15 @@ def test_bad_chip_file_exits_2_naming_the_field(
     assert e.value.param == field
     code, out, err = run(capsys, *DECODE, "--chip-file", str(path))
     assert (code, out) == (2, "")
-    assert err.startswith("servingmath: error: --chip-file:") and field in err and err.count("\n") == 1
+    assert err.startswith("servingmath：错误：--chip-file：") and field in err and err.count("\n") == 1
 
 
 def test_unreadable_or_malformed_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     for path, needle in (
-        (tmp_path / "nope.toml", "cannot be read"),
-        (write(tmp_path, "name = [", "bad.toml"), "not valid TOML"),
-        (write(tmp_path, "{", "bad.json"), "not valid JSON"),
-        (write(tmp_path, "[1]", "list.json"), "table of fields"),
+        (tmp_path / "nope.toml", "无法读取"),
+        (write(tmp_path, "name = [", "bad.toml"), "不是合法的 TOML"),
+        (write(tmp_path, "{", "bad.json"), "不是合法的 JSON"),
+        (write(tmp_path, "[1]", "list.json"), "字段表"),
     ):
         code, _, err = run(capsys, *DECODE, "--chip-file", str(path))
         assert code == 2 and needle in err and "--chip-file" in err
@@ -121,7 +121,7 @@ def test_unreadable_or_malformed_file(capsys: pytest.CaptureFixture[str], tmp_pa
 
 def test_chip_and_chip_file_together(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, *DECODE, "--chip", "h100", "--chip-file", str(write(tmp_path, A100_TOML)))
-    assert code == 2 and "either --chip or --chip-file" in err
+    assert code == 2 and "--chip 和 --chip-file 只能给一个" in err
 
 
 def test_tpu_file_chip_uses_its_wraparound(tmp_path: Path) -> None:

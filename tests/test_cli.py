@@ -65,7 +65,7 @@ def assert_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], option
     assert code == 2, err
     assert out == ""
     assert "Traceback" not in err
-    assert err.startswith("servingmath: error: ")
+    assert err.startswith("servingmath：错误：")
     assert err.count("\n") == 1 and err.endswith("\n"), err
     assert option in err, err
     return err
@@ -211,7 +211,7 @@ def test_fit_picks_smallest_slice_holding_the_weights(capsys: pytest.CaptureFixt
     assert data["queries_per_s_per_chip"] == sm.throughput(step).queries_per_s_per_chip
 
 
-@pytest.mark.parametrize(("chips", "slice_"), [("8", "4x2"), ("12", None)])
+@pytest.mark.parametrize(("chips", "slice_"), [("8", "4x2"), ("16", "4x4")])  # not a slice: refused
 def test_fit_with_chips(capsys: pytest.CaptureFixture[str], chips: str, slice_: str | None) -> None:
     data = run_json(capsys, *FIT, "--chips", chips, "--weights", "int8", "--kv", "int8")
     step = sm.largest_fitting_step(
@@ -258,13 +258,13 @@ def test_model_from_config_json(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
-        ('{"hidden_size": 4096', "not valid JSON"),
-        ("[1, 2, 3]", "JSON object"),
+        ('{"hidden_size": 4096', "不是合法的 JSON"),
+        ("[1, 2, 3]", "JSON 对象"),
         (json.dumps({k: v for k, v in LLAMA3_8B_CONFIG.items() if k != "vocab_size"}), "vocab_size"),
         (json.dumps({**LLAMA3_8B_CONFIG, "num_hidden_layers": 0}), "num_hidden_layers"),
         (json.dumps({**LLAMA3_8B_CONFIG, "num_key_value_heads": 7}), "num_key_value_heads"),
-        (b"\xff\xfe\x00\x01", "cannot be read"),
-        ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+        (b"\xff\xfe\x00\x01", "无法读取"),
+        ("[" * 100_000 + "]" * 100_000, "不是合法的 JSON"),
     ],
     ids=["truncated", "array", "missing-key", "zero-layers", "bad-heads", "binary", "deep"],
 )
@@ -321,12 +321,12 @@ def test_bad_counts_exit_2(
     capsys: pytest.CaptureFixture[str], argv: list[str], option: str, value: str
 ) -> None:
     err = assert_bad_input(capsys, with_option(argv, option, value), option)
-    assert "must be an integer" in err
+    assert "之间的整数" in err
 
 
 def test_batch_zero_message(capsys: pytest.CaptureFixture[str]) -> None:
     err = assert_bad_input(capsys, with_option(["decode", *Q3], "--batch", "0"), "--batch")
-    assert err == f"servingmath: error: --batch must be an integer in [1, {sm.memory.MAX_BATCH}], got 0\n"
+    assert err == f"servingmath：错误：--batch 必须是 [1, {sm.memory.MAX_BATCH}] 之间的整数，收到 0\n"
 
 
 @pytest.mark.parametrize("value", ["0", "-0.5", "1.5", "nan", "inf", "abc", "", "1" + "0" * 400])
@@ -343,13 +343,13 @@ def test_negative_value_as_separate_argument(capsys: pytest.CaptureFixture[str])
 @pytest.mark.parametrize(
     ("option", "value", "needle"),
     [
-        ("--model", "gpt-5", "unknown model"),
-        ("--chip", "tpu-v9", "unknown chip"),
-        ("--weights", "fp32", "unknown dtype"),
-        ("--kv", "fp32", "unknown dtype"),
-        ("--compute", "fp32", "unknown dtype"),
-        ("--compute", "fp8", "not supported by TPU v5e"),
-        ("--compute", "int4", "not supported"),
+        ("--model", "gpt-5", "未知的模型"),
+        ("--chip", "tpu-v9", "未知的芯片"),
+        ("--weights", "fp32", "未知的精度"),
+        ("--kv", "fp32", "未知的精度"),
+        ("--compute", "fp32", "未知的精度"),
+        ("--compute", "fp8", "TPU v5e 不支持计算精度"),
+        ("--compute", "int4", "不支持"),
     ],
 )
 def test_unknown_names_exit_2(
@@ -371,13 +371,13 @@ def test_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
     # the weights fit but the KV caches do not
     assert_bad_input(capsys, with_option(["decode", *Q3], "--batch", "1000"), "--batch")
     # not one sequence fits beside the weights
-    assert_bad_input(capsys, [*FIT, "--chips", "9", "--seq", "8000000"], "--seq")
+    assert_bad_input(capsys, [*FIT, "--chips", "16", "--seq", "8000000"], "--seq")
 
 
 def test_too_big_for_any_slice(capsys: pytest.CaptureFixture[str]) -> None:
     argv = with_option(with_option(MEMORY, "--model", "llama3-405b"), "--batch", "100000")
     err = assert_bad_input(capsys, argv, "--batch")
-    assert "largest TPU v5e slice" in err
+    assert "TPU v5e 最大的切片" in err
 
 
 def test_model_too_big_for_any_slice(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -398,7 +398,7 @@ def test_model_too_big_for_any_slice(capsys: pytest.CaptureFixture[str], tmp_pat
 def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
-    assert err.startswith("servingmath: error: ") and err.count("\n") == 1
+    assert err.startswith("servingmath：错误：") and err.count("\n") == 1
     assert "Traceback" not in err
 
 
@@ -435,7 +435,7 @@ def test_python_dash_m_human_and_error() -> None:
     assert proc.returncode == 0 and "每步时间：" in proc.stdout
     proc = _subprocess("decode", *with_option(Q3, "--batch", "0"))
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.startswith("servingmath: error: --batch") and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("servingmath：错误：--batch") and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
 
 

@@ -445,7 +445,7 @@ def test_cli_rejects_bad_numbers(argv: list[str], option: str, maximum: int | No
         code, out, err = _run(bad)
         assert code == 2
         assert out == ""
-        assert err.startswith(f"servingmath: error: {option}"), err
+        assert err.startswith(f"servingmath：错误：{option}"), err
         assert err.count("\n") == 1
         assert "Traceback" not in err
 

@@ -11,16 +11,17 @@
 # ---
 
 # %% [markdown]
-# # Playground：换个模型，换块芯片
+# # Playground 笔记本：换个模型，换块芯片
 #
 # 这一页是一个 Jupyter 笔记本，每次构建网站时都会从头运行一遍，所以下面的输出总是当前版本的
 # servingmath 算出来的。它演示怎样用同一个库，把原章的答案换成**另一个模型**、**另一块芯片**重算。
 #
-# - 下载这个笔记本：[playground.ipynb](playground.ipynb)（Jupyter 笔记本，不含输出，下载后自己运行），
-#   或 [playground.py](playground.py)（jupytext 的 percent 格式：VS Code 可以逐个单元格运行，
-#   也可以当普通 Python 脚本运行）。
-# - 它读取的模型配置：[tiny-config.json](../tiny-config.json)，一个 Hugging Face 格式的 `config.json`，
-#   形状取自 Llama 3.2 1B。放在笔记本旁边即可。
+# - 下载这个笔记本：<a href="playground.ipynb" download="playground.ipynb">playground.ipynb</a>
+#   （Jupyter 笔记本，不含输出，下载后自己运行），
+#   或 <a href="playground.py" download="playground.py">playground.py</a>（jupytext 的 percent 格式：
+#   VS Code 可以逐个单元格运行，也可以当普通 Python 脚本运行）。
+# - 它读取的模型配置：<a href="../tiny-config.json" download="tiny-config.json">tiny-config.json</a>，
+#   一个 Hugging Face 格式的 `config.json`，形状取自 Llama 3.2 1B。和笔记本下载到同一个文件夹即可。
 #
 # 运行前先安装 servingmath（在仓库根目录 `pip install -e ".[figures]"`）。
 
@@ -51,7 +52,14 @@ def table(header: list[str], rows: list[list[object]]) -> Markdown:
 # Next to the downloaded notebook, or in the repository when the site is built.
 REPO = Path(sm.__file__).parents[1] / "docs" / "beyond"
 CANDIDATES = [Path("tiny-config.json"), REPO / "tiny-config.json"]
-CONFIG = next(p for p in CANDIDATES if p.is_file())
+FOUND = [p for p in CANDIDATES if p.is_file()]
+if not FOUND:
+    raise FileNotFoundError(
+        "找不到模型配置 tiny-config.json。请从 Playground 页面下载它，和这个笔记本放在同一个文件夹"
+        f"（当前文件夹：{Path.cwd()}），或者把 CONFIG 改成任何 LLaMA 风格的 config.json 的路径。"
+        f"找过：{', '.join(str(p) for p in CANDIDATES)}"
+    )
+CONFIG = FOUND[0]
 model = sm.from_hf_config(CONFIG)
 
 shapes = "，".join(f"{k} = {fmt(getattr(model, k))}" for k in "LDFNKHV")
