@@ -395,6 +395,23 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
+def _reflow(lines: list[str]) -> str:
+    """A Markdown table wrapped so that, on a narrow screen, each row shows as a card: the
+    site's ``hooks/a11y.py`` labels the cells with their column headers, ``a11y.css`` lays
+    them out.
+
+    >>> print(_reflow(["| a |", "|:--|", "| 1 |"]))
+    <div class="sm-reflow" markdown>
+    <BLANKLINE>
+    | a |
+    |:--|
+    | 1 |
+    <BLANKLINE>
+    </div>
+    """
+    return "\n".join(['<div class="sm-reflow" markdown>', "", *lines, "", "</div>"])
+
+
 def list_markdown() -> str:
     """One table of every erratum: question (linked to its section), printed, ours, difference,
     and the reason (with what the English original prints, where it differs).
@@ -423,7 +440,7 @@ def list_markdown() -> str:
                 ]
             )
         )
-    return "\n".join(out)
+    return _reflow(out)
 
 
 def section_markdown(question: str) -> str:
@@ -432,7 +449,7 @@ def section_markdown(question: str) -> str:
     The section's heading, with its ``{ #errata-qN }`` anchor, is written in docs/errata.md:
     MkDocs validates links to anchors only when the heading is in the page's own Markdown.
 
-    >>> print(section_markdown("q11").splitlines()[4])
+    >>> print(section_markdown("q11").splitlines()[6])
     | 每步完成的请求 | 0.008 | 0.0078 | −2.3 % | 一致 |
     """
     section(question)
@@ -446,7 +463,7 @@ def section_markdown(question: str) -> str:
     for e in rows:
         cells = [e.what, _printed_md(e), _ours_md(e, vals), _difference_md(e, vals), _reason_md(e, vals)]
         out.append(_row(cells + ([_en_md(e)] if has_en else [])))
-    return "\n".join(out)
+    return _reflow(out)
 
 
 # ── Numbers in printed text (for checking the seed against the registry) ────────────────
