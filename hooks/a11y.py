@@ -35,7 +35,8 @@ def _label_row(row: str, labels: list[str]) -> str:
 def label_table(table: str) -> str:
     """Copy header texts into the body cells of one ``<table>…</table>``.
 
-    >>> t = "<table><thead><tr><th>问题</th><th><b>原文</b></th></tr></thead><tbody><tr><td>a</td><td>b</td></tr></tbody></table>"
+    >>> t = ("<table><thead><tr><th>问题</th><th><b>原文</b></th></tr></thead>"
+    ...      "<tbody><tr><td>a</td><td>b</td></tr></tbody></table>")
     >>> label_table(t).split("<tbody>")[1]
     '<tr><td data-label="问题">a</td><td data-label="原文">b</td></tr></tbody></table>'
     """
@@ -54,7 +55,7 @@ def label_reflow_tables(content: str, where: str) -> str:
     for m in REFLOW.finditer(content):
         t = TABLE.search(content, m.end())
         if t is None:
-            raise PluginError(f"{where}: <div class=\"sm-reflow\"> holds no table")
+            raise PluginError(f'{where}: <div class="sm-reflow"> holds no table')
         if t.start() < pos:
             continue  # already labelled (two reflow divs around one table)
         try:

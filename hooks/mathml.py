@@ -23,7 +23,9 @@ UNCONVERTED = re.compile(r">(\\[A-Za-z]+)<")  # latex2mathml passes unknown comm
 INLINE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
 BLOCK = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.S)
 # "163{,}840" after latex2mathml: digits, a braced comma, exactly three digits (maybe decimals)
-DIGIT_GROUP = re.compile(r"<mn>([0-9][0-9,]*)</mn><mrow><mo>&#x0002C;</mo></mrow><mn>([0-9]{3}(?:\.[0-9]+)?)</mn>")
+DIGIT_GROUP = re.compile(
+    r"<mn>([0-9][0-9,]*)</mn><mrow><mo>&#x0002C;</mo></mrow><mn>([0-9]{3}(?:\.[0-9]+)?)</mn>"
+)
 
 
 def join_digit_groups(mathml: str) -> str:
