@@ -170,16 +170,18 @@ TABLE_FIT = """() => [...document.querySelectorAll('article .sm-compact table')]
 })"""
 
 
-def test_q5_and_q8_tables_fit_the_desktop_column(site_url: str, page: Any) -> None:
+def test_throughput_tables_fit_the_desktop_column(site_url: str, page: Any) -> None:
     load(page, site_url + "chapter/throughput/")
     resize(page, 1280)
     tables = page.evaluate(TABLE_FIT)
-    assert len(tables) == 2, tables
+    assert len(tables) >= 2, tables
     for t in tables:
         assert t["tableScroll"] <= 1 and t["wrapScroll"] <= 1, f"needs a sideways scroll: {t}"
         assert t["width"] <= t["column"], t
-    # Q8's key column is on screen without scrolling
-    assert tables[1]["qpsRight"] is not None and tables[1]["qpsRight"] <= tables[1]["wrapRight"], tables
+    # the key column (Q7, Q8) is on screen without scrolling
+    with_qps = [t for t in tables if t["qpsRight"] is not None]
+    assert len(with_qps) >= 2, tables
+    assert all(t["qpsRight"] <= t["wrapRight"] for t in with_qps), tables
 
 
 def test_formula_numbers_are_grouped_like_prose(built_site: Path) -> None:
