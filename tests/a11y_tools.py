@@ -43,8 +43,20 @@ SCHEME_JS = """scheme => {
   return getComputedStyle(document.body).backgroundColor;
 }"""
 
-AXE_JS = """async () => {
-  const r = await axe.run(document, {resultTypes: ['violations']});
+# Content tabs (计算过程 | 结果): a reader sees one panel at a time; each is checked in turn.
+# Checking an input is what clicking its label does (pymdownx.tabbed is CSS only).
+TABS_JS = """() => Math.max(0, ...[...document.querySelectorAll('.tabbed-set')]
+  .map(s => s.querySelectorAll(':scope > input').length))"""
+SHOW_TAB_JS = """k => {
+  document.querySelectorAll('.tabbed-set').forEach(s => {
+    const inputs = s.querySelectorAll(':scope > input');
+    if (inputs.length >= k) inputs[k - 1].checked = true;
+  });
+}"""
+
+AXE_JS = """async include => {
+  const context = include ? {include: [include]} : document;
+  const r = await axe.run(context, {resultTypes: ['violations']});
   return r.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary || ''})),
@@ -132,9 +144,25 @@ def set_scheme(page: Any, scheme: str) -> None:
     page.evaluate(SCHEME_JS, scheme)
 
 
-def axe_findings(page: Any, path: str, width: int, scheme: str) -> list[Finding]:
+def tab_count(page: Any) -> int:
+    """The most tabs any tabbed set on the page has (0 without tabs)."""
+    return int(page.evaluate(TABS_JS))
+
+
+def show_tab(page: Any, k: int) -> None:
+    """Show the ``k``-th tab (1-based) of every tabbed set that has one."""
+    page.evaluate(SHOW_TAB_JS, k)
+
+
+def tab_panels(k: int) -> str:
+    """A selector for the ``k``-th panels, to check only what showing tab ``k`` revealed."""
+    return f".tabbed-set > .tabbed-content > .tabbed-block:nth-child({k})"
+
+
+def axe_findings(page: Any, path: str, width: int, scheme: str, include: str | None = None) -> list[Finding]:
+    """axe-core's violations on the page (or only inside the elements ``include`` selects)."""
     out = []
-    for v in page.evaluate(AXE_JS):
+    for v in page.evaluate(AXE_JS, include):
         for n in v["nodes"]:
             summary = " ".join(n["summary"].split()).replace("Fix any of the following: ", "")
             detail = f"{n['target']} ({v['impact']}) {summary[:240]}"

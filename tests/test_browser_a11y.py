@@ -2,9 +2,10 @@
 
 One pass over the site (one browser page, reused): each page is loaded once with every
 ``<details>`` (answers, errata notes) open, then checked at 1280 px and 390 px wide, in the
-light and the dark scheme, by axe-core (the pinned ``node_modules/axe-core``, injected into the
-page) and, at 390 px, by the clipped-content check of ``tests/a11y_tools.py`` (its docstring
-defines the scroll affordance precisely). No axe rule is disabled.
+light and the dark scheme, with each content tab (计算过程 | 结果) shown in turn, by axe-core
+(the pinned ``node_modules/axe-core``, injected into the page) and, at 390 px, by the
+clipped-content check of ``tests/a11y_tools.py`` (its docstring defines the scroll affordance
+precisely). No axe rule is disabled.
 
 Run alone: ``.venv/bin/pytest tests/test_browser_a11y.py``.
 """
@@ -26,6 +27,9 @@ from a11y_tools import (
     load,
     overflow_findings,
     set_scheme,
+    show_tab,
+    tab_count,
+    tab_panels,
 )
 from conftest import _is_local
 from site_tools import site_pages
@@ -58,6 +62,7 @@ def audit(built_site: Path, site_url: str, page: Any) -> list[Finding]:
     found: list[Finding] = []
     for path in pages:
         load(page, site_url + path)
+        tabs = tab_count(page)
         for width in WIDTHS:
             resize(page, width)
             for scheme in SCHEMES:
@@ -65,6 +70,13 @@ def audit(built_site: Path, site_url: str, page: Any) -> list[Finding]:
                 found += axe_findings(page, path, width, scheme)
                 if width == NARROW:
                     found += overflow_findings(page, path, width, scheme)
+                for k in range(2, tabs + 1):  # the other tabs' panels (结果), one at a time
+                    show_tab(page, k)
+                    page.wait_for_timeout(60)
+                    found += axe_findings(page, path, width, f"{scheme}, tab {k}", tab_panels(k))
+                    if width == NARROW:
+                        found += overflow_findings(page, path, width, f"{scheme}, tab {k}")
+                    show_tab(page, 1)
         resize(page, WIDTHS[0])
     return found
 
