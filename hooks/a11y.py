@@ -4,6 +4,9 @@
   attribute on their body cells, so ``a11y.css`` can show each row as a card of label/value
   pairs on a narrow screen (the errata tables, the throughput answers).
 * Material's search overlay is a ``role="dialog"`` without a name; it gets ``aria-label="搜索"``.
+* Material names each nested table-of-contents ``<nav>`` after its heading; two headings whose
+  texts differ only in case (the API page's module ``breakdown`` and class ``Breakdown``) make
+  two navigation landmarks with one name. Those are named after their anchors instead.
 
 Both fail the build, naming the page, when the markup they expect is not there.
 """
@@ -79,9 +82,40 @@ def name_search_dialog(output: str, where: str) -> str:
     return output.replace(SEARCH_DIALOG, SEARCH_DIALOG[:-1] + f' aria-label="{SEARCH_LABEL}">')
 
 
+TOC_NAV = re.compile(
+    r'(<a href="#(?P<id>[^"]+)" class="md-nav__link">(?:(?!</a>).)*</a>\s*)'
+    r'<nav class="md-nav" aria-label="(?P<label>[^"]*)">',
+    re.S,
+)
+
+
+def unique_toc_names(output: str) -> str:
+    """Name nested TOC navs after their anchor where two headings share a name up to case.
+
+    >>> toc = ('<a href="#m.breakdown" class="md-nav__link">x</a><nav class="md-nav" aria-label="breakdown">'
+    ...        '<a href="#m.Breakdown" class="md-nav__link">y</a><nav class="md-nav" aria-label="Breakdown">'
+    ...        '<a href="#m.units" class="md-nav__link">z</a><nav class="md-nav" aria-label="units">')
+    >>> re.findall(r'aria-label="([^"]*)"', unique_toc_names(toc))
+    ['m.breakdown', 'm.Breakdown', 'units']
+    """
+    ids: dict[str, set[str]] = {}
+    for m in TOC_NAV.finditer(output):
+        ids.setdefault(m["label"].casefold(), set()).add(m["id"])
+    clash = {label for label, anchors in ids.items() if len(anchors) > 1}
+    if not clash:
+        return output
+
+    def rename(m: re.Match[str]) -> str:
+        if m["label"].casefold() not in clash:
+            return m.group(0)
+        return f'{m.group(1)}<nav class="md-nav" aria-label="{m["id"]}">'
+
+    return TOC_NAV.sub(rename, output)
+
+
 def on_page_content(html_text, page, config, files):
     return label_reflow_tables(html_text, page.file.src_uri)
 
 
 def on_post_page(output, page, config):
-    return name_search_dialog(output, page.file.src_uri)
+    return unique_toc_names(name_search_dialog(output, page.file.src_uri))
