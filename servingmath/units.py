@@ -16,6 +16,8 @@ when a number is shown. ``si`` prefixes are powers of 1000 (kB, MB, GB, TB),
 '1.97e14 FLOP/s'
 >>> fmt(1.97e14, "FLOP/s", style="latex")
 '1.97 \\\\times 10^{14}\\\\,\\\\text{FLOP/s}'
+>>> fmt(163_840, style="latex")
+'163{,}840'
 """
 
 from __future__ import annotations
@@ -130,13 +132,15 @@ def _fmt(x: float, unit: str, sig: int, system: System, style: Style) -> str:
         number, unit_text = num(scaled, sig), name
     elif unit == "$":
         text = f"${x:,.2f}" if abs(x) >= 0.01 else f"${num(x, sig)}"
-        return text.replace("$", "\\$") if style == "latex" else text
+        return text.replace("$", "\\$").replace(",", "{,}") if style == "latex" else text
     elif unit in _SCI_UNITS:
         number, unit_text = sci(x, sig, style), unit
     else:
         number, unit_text = num(x, sig), unit
     if style == "latex":
-        number = number.replace(",", "")  # MathML renders a grouping comma as punctuation
+        # Group thousands as prose does (163,840). A bare "," in TeX is punctuation, spaced like
+        # a list separator; "{,}" is an ordinary symbol, and hooks/mathml.py joins the digits.
+        number = number.replace(",", "{,}")
         unit_tex = unit_text.replace("$", "\\$")
         return f"{number}\\,\\text{{{unit_tex}}}" if unit_text else number
     return f"{number} {unit_text}" if unit_text else number

@@ -18,7 +18,8 @@
   function render(button, k) {
     const other = k === "book" ? "spec" : "book";
     button.setAttribute("aria-pressed", String(k === "spec"));
-    button.setAttribute("aria-label", `数值所用常数：${LABELS[k]}。按下切换到${LABELS[other]}`);
+    // the name starts with the visible text (WCAG 2.5.3 label in name; axe label-content-name-mismatch)
+    button.setAttribute("aria-label", `${LABELS[k]} ⇄ ${LABELS[other]}：本页数值按${LABELS[k]}计算，按下切换到${LABELS[other]}`);
     button.title = `本页数值按${LABELS[k]}计算，点击切换到${LABELS[other]}`;
     button.querySelector(".sm-constants-switch__current").textContent = LABELS[k];
     button.querySelector(".sm-constants-switch__other").textContent = `⇄ ${LABELS[other]}`;
