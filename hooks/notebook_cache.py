@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import pathlib
 import sys
 import traceback
@@ -264,6 +265,14 @@ def convert(path: Path, options: dict[str, Any], where: str) -> dict[str, Any]:
     return {"content": content, "toc_tokens": toc_tokens, "title": title}
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a concurrent build never reads half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _cache_file(key: str) -> Path:
     return Path(_state["root"]) / ".cache" / "notebook" / f"{key}.json"
 
@@ -279,8 +288,7 @@ def render_notebook(page: Page, config, files) -> None:
     if entry is None:
         entry = convert(path, options, f"docs/{page.file.src_uri}")
         if options.get("cache", True):
-            _cache_file(key).parent.mkdir(parents=True, exist_ok=True)
-            _cache_file(key).write_text(json.dumps(entry), encoding="utf-8")
+            write_atomically(_cache_file(key), json.dumps(entry))
     else:
         stats["hits"] += 1
         log.debug("notebook cache hit: %s", page.file.src_uri)

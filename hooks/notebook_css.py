@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -370,7 +371,9 @@ def pruned_css(css: str, html: str, config) -> str:
         return cached.read_text(encoding="utf-8")
     out = prune(css, classes, ids, external)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(out, encoding="utf-8")
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")  # concurrent builds share the cache
+    tmp.write_text(out, encoding="utf-8")
+    os.replace(tmp, cached)
     log.debug("notebook CSS pruned: %d -> %d bytes", len(css), len(out))
     return out
 
