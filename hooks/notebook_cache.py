@@ -227,8 +227,10 @@ def execute_in_process(nb: Any, allow_errors: bool, where: str) -> None:
 def convert(path: Path, options: dict[str, Any], where: str) -> dict[str, Any]:
     """Execute (unless told not to) and convert one notebook: ``{content, toc_tokens, title}``."""
     import jupytext
+    from jinja2 import FileSystemBytecodeCache
     from mkdocs_jupyter import nbconvert2
     from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+    from nbconvert.exporters.templateexporter import TemplateExporter
 
     nb = jupytext.read(path)
     execute = options["execute"] and not any(
@@ -242,8 +244,21 @@ def convert(path: Path, options: dict[str, Any], where: str) -> dict[str, Any]:
         read = staticmethod(lambda *args, **kwargs: nb)
         writes = staticmethod(jupytext.writes)
 
+    # nbconvert compiles its templates anew for every export; the bytecode cache of
+    # hooks/template_cache.py (checked against each template's source) makes that a load.
+    create = TemplateExporter._create_environment
+
+    def create_with_cache(self):  # type: ignore[no-untyped-def]
+        env = create(self)
+        if _state["root"] is not None:
+            directory = Path(_state["root"]) / ".cache" / "jinja"
+            directory.mkdir(parents=True, exist_ok=True)
+            env.bytecode_cache = FileSystemBytecodeCache(str(directory))
+        return env
+
     real = nbconvert2.jupytext
     nbconvert2.jupytext = Executed  # type: ignore[assignment]
+    TemplateExporter._create_environment = create_with_cache  # type: ignore[method-assign]
     try:
         content = nbconvert2.nb2html(
             str(path),
@@ -259,9 +274,10 @@ def convert(path: Path, options: dict[str, Any], where: str) -> dict[str, Any]:
             include_requirejs=options["include_requirejs"],
             custom_mathjax_url=options["custom_mathjax_url"],
         )
+        toc_tokens, title = _get_nb_toc_tokens(str(path), options["toc_depth"])
     finally:
         nbconvert2.jupytext = real
-    toc_tokens, title = _get_nb_toc_tokens(str(path), options["toc_depth"])
+        TemplateExporter._create_environment = create  # type: ignore[method-assign]
     return {"content": content, "toc_tokens": toc_tokens, "title": title}
 
 
