@@ -45,6 +45,7 @@ MATHJAX = re.compile(
 MERMAID = re.compile(
     r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded".*?</script>', re.S
 )
+MERMAID_DIAGRAM = re.compile(r'<[a-z]+\b[^>]*\bclass="[^"]*\bjp-Mermaid\b')  # a diagram element
 # Tokens that matter when splitting CSS: strings, comments, braces, semicolons.
 TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|/\*.*?\*/|[{};]', re.S)
 CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
@@ -337,9 +338,17 @@ def take_styles(html: str, href: str) -> tuple[str, str]:
 
 
 def drop_dead_scripts(html: str) -> str:
-    """Remove the empty-``src`` MathJax loader and, without Mermaid diagrams, the Mermaid loader."""
+    """Remove the empty-``src`` MathJax loader and, without Mermaid diagrams, the Mermaid loader.
+
+    >>> loader = '<script type="module">\\n  document.addEventListener("DOMContentLoaded", f)</script>'
+    >>> page = '<div class="x"></div>' + loader
+    >>> drop_dead_scripts(page)
+    '<div class="x"></div>'
+    >>> drop_dead_scripts(page.replace('"x"', '"jp-Mermaid"')) == page.replace('"x"', '"jp-Mermaid"')
+    True
+    """
     html = MATHJAX.sub("", html)
-    if "jp-Mermaid" not in html.replace("jp-Mermaid > pre.mermaid", ""):
+    if not MERMAID_DIAGRAM.search(html):
         html = MERMAID.sub("", html)
     return html
 
