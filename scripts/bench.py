@@ -282,16 +282,17 @@ def step_text(hbm_bw: float) -> str:
     import dataclasses
 
     from servingmath import decode_step
-    from servingmath.book.chapter import CHIP, MODEL, Q2, Q3
+    from servingmath.book.chapter import MODEL, Q2, Q3, chapter_chip
 
-    chip = dataclasses.replace(CHIP, hbm_bw=hbm_bw)
+    chip = dataclasses.replace(chapter_chip("book"), hbm_bw=hbm_bw)
     step = decode_step(
         MODEL, chip, chips=Q3.chips[0], batch=Q2.batch, seq=Q2.seq, weights=Q2.weights, kv=Q2.kv
     )
     return fmt(step.step_time_s, "s")
 
 
-HBM_LINE = "hbm_bw=819 * GB,"  # servingmath/chips.py, the TPU v5e (the edit the reload test makes too)
+HBM_LINE = "hbm_bw=8.1e11,"  # servingmath/chips.py: the book's TPU v5e (the reload test edits it too)
+BOOK = '<span class="sm-c" data-constants="book">'  # the copy shown under the chapter's constants
 
 
 def reload_times(project: Path) -> tuple[list[float | None], list[float | None]]:
@@ -311,7 +312,7 @@ def reload_times(project: Path) -> tuple[list[float | None], list[float | None]]
     pages: list[float | None] = []
     library: list[float | None] = []
     try:
-        if wait_for(probe_url, "重载探针：" + step_text(819e9), 900, poll=0.5) is None:
+        if wait_for(probe_url, "重载探针：" + BOOK + step_text(8.1e11), 900, poll=0.5) is None:
             tail = server_log.read_text(errors="replace").strip().splitlines()[-3:]
             log(f"mkdocs serve never served the probe: {' | '.join(tail)}")
             return [None] * RELOADS, [None] * RELOADS
@@ -326,16 +327,16 @@ def reload_times(project: Path) -> tuple[list[float | None], list[float | None]]
             time.sleep(1)
         chips = project / "servingmath" / "chips.py"
         current = HBM_LINE
-        shown = {step_text(819e9)}
+        shown = {step_text(8.1e11)}
         for k in range(RELOADS):
             gb = 700 - 40 * k  # far enough apart that every edit changes the shown step time
             if step_text(gb * 1e9) in shown:
                 raise SystemExit(f"bench: HBM {gb} GB/s shows a step time already shown")
             shown.add(step_text(gb * 1e9))
-            new = f"hbm_bw={gb} * GB,"
+            new = f"hbm_bw={gb}e9,"
             edit(chips, current, new)
             current = new
-            library.append(wait_for(probe_url, "重载探针：" + step_text(gb * 1e9), 300))
+            library.append(wait_for(probe_url, "重载探针：" + BOOK + step_text(gb * 1e9), 300))
             log(f"reload after a library edit: {library[-1]}")
             time.sleep(1)
     finally:
@@ -459,8 +460,10 @@ def best_time(fn: Callable[[], object], repeat: int = 5) -> float:
 def sweep_speedup() -> tuple[float | None, str]:
     import numpy as np
 
-    from servingmath.book.chapter import CHIP, MODEL
+    from servingmath.book.chapter import MODEL, chapter_chip
     from servingmath.sweep import decode_sweeps
+
+    CHIP = chapter_chip("book")
 
     try:
         from servingmath.book.figures import VIS

@@ -21,7 +21,7 @@ from project_copy import copy_project, edit
 from site_tools import free_port, stop_process_group
 
 from servingmath import decode_step, fmt
-from servingmath.book.chapter import CHIP, MODEL, Q2, Q3
+from servingmath.book.chapter import MODEL, Q2, Q3, chapter_chip
 
 pytestmark = pytest.mark.build
 
@@ -32,6 +32,9 @@ def _get(url: str) -> str:
             return r.read().decode("utf-8")
     except OSError:
         return ""
+
+
+BOOK = '<span class="sm-c" data-constants="book">'  # the copy shown under the chapter's constants
 
 
 def _wait_for(url: str, text: str, seconds: float, server: subprocess.Popen[str]) -> bool:
@@ -47,7 +50,7 @@ def _wait_for(url: str, text: str, seconds: float, server: subprocess.Popen[str]
 
 
 def _step_text(hbm_bw: float) -> str:
-    chip = dataclasses.replace(CHIP, hbm_bw=hbm_bw)
+    chip = dataclasses.replace(chapter_chip("book"), hbm_bw=hbm_bw)
     step = decode_step(
         MODEL, chip, chips=Q3.chips[0], batch=Q2.batch, seq=Q2.seq, weights=Q2.weights, kv=Q2.kv
     )
@@ -56,8 +59,10 @@ def _step_text(hbm_bw: float) -> str:
 
 PLAYGROUND_V5E = """
 from servingmath import fmt, from_hf_config
-from servingmath.book.chip_compare import serving_row
-r = serving_row("tpu-v5e", "int8", model=from_hf_config("docs/beyond/tiny-config.json"))
+from servingmath.book.chip_compare import chips_under, serving_row
+v5e = chips_under("book")[0]  # the notebook's CONSTANTS
+assert v5e.key == "tpu-v5e", v5e
+r = serving_row(v5e, "int8", model=from_hf_config("docs/beyond/tiny-config.json"))
 print(fmt(r.step_time_s, "s"))
 """
 
@@ -96,9 +101,9 @@ def test_page_and_library_edits_show_at_next_reload(tmp_path: Path) -> None:
     basics = f"{url}chapter/basics/"
     playground = f"{url}beyond/playground/"
     try:
-        before, after = _step_text(CHIP.hbm_bw), _step_text(700e9)
+        before, after = _step_text(chapter_chip("book").hbm_bw), _step_text(700e9)
         assert before != after
-        assert _wait_for(url, f"重载探针：{before}", 180, server), "original value never served"
+        assert _wait_for(url, f"重载探针：{BOOK}{before}", 180, server), "original value never served"
         nb_before = _playground_v5e_step(project)
         assert nb_before in _get(playground)
 
@@ -108,13 +113,13 @@ def test_page_and_library_edits_show_at_next_reload(tmp_path: Path) -> None:
         started = time.monotonic()
         assert _wait_for(basics, "页面编辑探针。", 180, server), "page edit never served"
         print(f"page edit visible after {time.monotonic() - started:.1f} s")
-        assert f"重载探针：{before}" in _get(url)
+        assert f"重载探针：{BOOK}{before}" in _get(url)
         assert nb_before in _get(playground)
 
         # A library edit: every page computed from the library follows, the notebook included.
-        edit(project / "servingmath" / "chips.py", "hbm_bw=819 * GB,", "hbm_bw=700 * GB,")
+        edit(project / "servingmath" / "chips.py", "hbm_bw=8.1e11,", "hbm_bw=7e11,")  # the book's v5e
         started = time.monotonic()
-        assert _wait_for(url, f"重载探针：{after}", 180, server), "library edit never served"
+        assert _wait_for(url, f"重载探针：{BOOK}{after}", 180, server), "library edit never served"
         print(f"library edit visible after {time.monotonic() - started:.1f} s")
         nb_after = _playground_v5e_step(project)
         assert nb_after != nb_before

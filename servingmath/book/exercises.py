@@ -3,11 +3,11 @@
 Every assumption the solutions need is a constant below (``Ex1``, ``Ex2``, ``Ex3``), and every
 number on the exercises page comes from these functions or from :func:`values`.
 
->>> v = values()
->>> v["ex.1.flops_per_token"].text, v["ex.2.slice"].text
-('8.1e11 FLOPs', '4x2')
+>>> v = values("book")
+>>> v["ex.1.flops_per_token"].text, v["ex.2.slice"].text, values("spec")["ex.2.slice"].text
+('8.1e11 FLOPs', '4x4', '4x2')
 >>> v["ex.3.8192.best.slice"].text, v["ex.3.8192.best.batch"].text
-('8x8', '143')
+('8x8', '142')
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from servingmath.book.chapter import chapter_chip
 from servingmath.book.shown import Shown, as_registry, shown
-from servingmath.chips import TPU_V5E, Chip, Shape, get_chip, slice_chips, slice_name
+from servingmath.chips import Chip, Shape, get_chip, slice_chips, slice_name
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
 from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_TOKENS, DoesNotFitError, check_count, check_positive
 from servingmath.memory import kv_cache_bytes, max_batch, min_chips, param_bytes
 from servingmath.models import LLAMA3_8B, LLAMA3_405B, Model, get_model
 from servingmath.roofline import DecodeStep, critical_batch, decode_step, throughput
 from servingmath.sharding import mlp_matmul_times, tp_limit_bandwidth_bound, tp_limit_compute_bound
-from servingmath.units import GB
 
-CHIP: Chip = TPU_V5E
-# The chapter's code uses 16e9 bytes of HBM per TPU v5e; servingmath uses 16 GiB (see chips.py).
-CHAPTER_V5E_HBM_BYTES = 16 * GB
 FLOPS_PER_PARAM = 2  # one multiply and one add per weight per token
 MLP_UP_PROJECTIONS = 2  # gate and up: two [T, F] activations in a gated MLP
 
@@ -73,7 +70,7 @@ class Ex3:
 def flops_per_token(model: Model | str) -> float:
     """FLOPs of one forward pass per token: ``2 x params``.
 
-    >>> flops_per_token("llama3-405b")
+    >>> flops_per_token(LLAMA3_405B)
     810000000000.0
     """
     return FLOPS_PER_PARAM * get_model(model).param_count
@@ -128,9 +125,9 @@ def comms_time(
     Each collective is the per-matmul ``T_ici`` of :func:`servingmath.sharding.mlp_matmul_times`
     (a ring collective's cost barely depends on how many chips share it).
 
-    >>> round(comms_time("llama3-405b", "tpu-v5e", chips=8, batch=1) * 1e6, 1)
-    91.8
-    >>> comms_time("llama3-405b", "tpu-v5e", chips=1, batch=1)
+    >>> round(comms_time(LLAMA3_405B, "tpu-v5e", chips=8, batch=1) * 1e6, 1)
+    183.5
+    >>> comms_time(LLAMA3_405B, "tpu-v5e", chips=1, batch=1)
     0.0
     """
     m, c = get_model(model), get_chip(chip)
@@ -155,7 +152,7 @@ def latency_bounds(
     """FLOPs bound ``2 P B / (N C)``, weight-loading bound ``P w / (N W_hbm)`` and ICI bound
     (:func:`comms_time`) for one step on ``chips`` chips, ignoring memory capacity.
 
-    >>> b = latency_bounds("llama3-405b", "tpu-v5e", chips=1)
+    >>> b = latency_bounds(LLAMA3_405B, "tpu-v5e", chips=1)
     >>> round(b.flops_s * 1e3, 2), round(b.hbm_s, 3), b.binding
     (4.11, 0.989, 'hbm')
     """
@@ -175,7 +172,7 @@ def mlp_activation_bytes(model: Model | str, *, tokens: int, dtype: DType | str 
     """One layer's MLP working set for ``tokens`` tokens: input ``[T, D]`` plus the gate and up
     projections ``[T, F]`` each, i.e. ``T (D + 2F) a``.
 
-    >>> mlp_activation_bytes("llama3-8b", tokens=240) / 1e6
+    >>> mlp_activation_bytes(LLAMA3_8B, tokens=240) / 1e6
     15.72864
     """
     m = get_model(model)
@@ -186,7 +183,7 @@ def mlp_activation_bytes(model: Model | str, *, tokens: int, dtype: DType | str 
 def logits_bytes(model: Model | str, *, tokens: int, dtype: DType | str = "bf16") -> float:
     """The output logits ``[T, V]`` for ``tokens`` tokens.
 
-    >>> logits_bytes("llama3-8b", tokens=240) / 1e6
+    >>> logits_bytes(LLAMA3_8B, tokens=240) / 1e6
     61.56288
     """
     m = get_model(model)
@@ -198,7 +195,7 @@ def peak_decode_activation_bytes(model: Model | str, *, batch: int, dtype: DType
     """Peak working activations of one decode step, roughly: the larger of one layer's MLP
     working set and the logits (activations of other layers are freed as the step proceeds).
 
-    >>> peak_decode_activation_bytes("llama3-8b", batch=240) == logits_bytes("llama3-8b", tokens=240)
+    >>> peak_decode_activation_bytes(LLAMA3_8B, batch=240) == logits_bytes(LLAMA3_8B, tokens=240)
     True
     """
     return max(
@@ -243,7 +240,7 @@ def serving_memory(
 ) -> ServingMemory:
     """Weights + KV caches + peak decode activations, and the smallest slice whose HBM holds them.
 
-    >>> s = serving_memory("llama3-8b", "tpu-v5e", batch=240, seq=8192, weights="int8", kv="int8")
+    >>> s = serving_memory(LLAMA3_8B, "tpu-v5e", batch=240, seq=8192, weights="int8", kv="int8")
     >>> round(s.total_bytes / 1e9, 1), s.min_chips, s.slice_name
     (136.9, 8, '4x2')
     """
@@ -291,9 +288,9 @@ def ici_ok(
     """Whether tensor parallelism over the whole slice keeps ICI off the critical path:
     ``T_ici <= max(T_hbm, T_math)`` for one MLP matmul (the chapter's question 9).
 
-    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=91, weights="int8")
+    >>> ici_ok(LLAMA3_405B, "tpu-v5e", shape=(8, 8), batch=45, weights="int8")
     True
-    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=92, weights="int8")
+    >>> ici_ok(LLAMA3_405B, "tpu-v5e", shape=(8, 8), batch=46, weights="int8")
     False
     """
     n = slice_chips(shape)
@@ -331,11 +328,11 @@ def best_batch(
     step takes at most ``max_step_s`` (and, with ``require_ici``, passes :func:`ici_ok`);
     ``None`` if no batch qualifies or the weights do not fit.
 
-    >>> c = best_batch("llama3-405b", "tpu-v5e", shape=(8, 8), seq=8192, max_step_s=0.015,
+    >>> c = best_batch(LLAMA3_405B, "tpu-v5e", shape=(8, 8), seq=8192, max_step_s=0.015,
     ...                weights="int8", kv="int8")
     >>> c.batch, round(c.step.step_time_s * 1e3, 2), round(c.tokens_per_s_per_chip)
     (143, 14.95, 149)
-    >>> best_batch("llama3-405b", "tpu-v5e", shape=(4, 8), seq=8192, max_step_s=0.015,
+    >>> best_batch(LLAMA3_405B, "tpu-v5e", shape=(4, 8), seq=8192, max_step_s=0.015,
     ...            weights="int8", kv="int8") is None  # weights alone take 15.5 ms to load
     True
     """
@@ -373,7 +370,7 @@ def search(
 ) -> tuple[Candidate | None, ...]:
     """:func:`best_batch` for every slice of ``chip``, smallest first (``None`` where nothing fits).
 
-    >>> [c.slice_name for c in search("llama3-405b", "tpu-v5e", seq=8192, max_step_s=0.015,
+    >>> [c.slice_name for c in search(LLAMA3_405B, "tpu-v5e", seq=8192, max_step_s=0.015,
     ...                               weights="int8", kv="int8") if c]
     ['8x8', '8x16', '16x16']
     """
@@ -410,7 +407,7 @@ def best_config(candidates: tuple[Candidate | None, ...]) -> Candidate | None:
 def min_step_time(model: Model | str, chip: Chip | str, *, weights: DType | str) -> float:
     """Theoretical minimum decode step: every weight loaded once, spread over the largest slice.
 
-    >>> round(min_step_time("llama3-405b", "tpu-v5e", weights="int8") * 1e3, 2)
+    >>> round(min_step_time(LLAMA3_405B, "tpu-v5e", weights="int8") * 1e3, 2)
     1.93
     """
     c = get_chip(chip)
@@ -428,10 +425,10 @@ def _b(key: str, value: float, sig: int = 3) -> Shown:
     return shown(key, value, "B", sig=sig)
 
 
-def ex1_values() -> list[Shown]:
+def ex1_values(c: Chip) -> list[Shown]:
     m = Ex1.model
-    one = latency_bounds(m, CHIP, chips=1, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
-    int8_hbm = param_bytes(m, INT8) / CHIP.hbm_bw
+    one = latency_bounds(m, c, chips=1, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
+    int8_hbm = param_bytes(m, INT8) / c.hbm_bw
     out = [
         shown("ex.1.model", m.name),
         shown("ex.1.params", m.param_count, "params"),
@@ -450,7 +447,7 @@ def ex1_values() -> list[Shown]:
         shown("ex.1.hbm_over_flops_1", one.hbm_s / one.flops_s, sig=3),
     ]
     for n in Ex1.chips:
-        b = latency_bounds(m, CHIP, chips=n, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
+        b = latency_bounds(m, c, chips=n, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
         out += [
             shown(f"ex.1.n{n}.slice", b.slice_name),
             _s(f"ex.1.n{n}.flops", b.flops_s),
@@ -460,13 +457,30 @@ def ex1_values() -> list[Shown]:
     return out
 
 
-def ex2_values() -> list[Shown]:
+def ex2_values(c: Chip) -> list[Shown]:
     m = Ex2.model
     s = serving_memory(
-        m, CHIP, batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv, activations=Ex2.activations
+        m, c, batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv, activations=Ex2.activations
     )
-    chapter_chips = math.ceil(s.total_bytes / CHAPTER_V5E_HBM_BYTES)
+    both = {
+        k: serving_memory(
+            m, chapter_chip(k), batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv,
+            activations=Ex2.activations,
+        )
+        for k in ("book", "spec")
+    }  # fmt: skip
+    per_set = [
+        x
+        for k, v in both.items()
+        for x in (
+            shown(f"ex.2.{k}.min_chips", v.min_chips),
+            shown(f"ex.2.{k}.slice", v.slice_name),
+            _b(f"ex.2.{k}.headroom", v.headroom_bytes),
+            shown(f"ex.2.{k}.hbm", chapter_chip(k).hbm_bytes, "B", system="iec" if k == "spec" else "si"),
+        )
+    ]  # fmt: skip
     return [
+        *per_set,
         shown("ex.2.model", m.name),
         shown("ex.2.batch", Ex2.batch),
         shown("ex.2.seq", Ex2.seq, sig=6),
@@ -475,7 +489,6 @@ def ex2_values() -> list[Shown]:
         shown("ex.2.activations", Ex2.activations.label),
         shown("ex.2.mlp_projections", MLP_UP_PROJECTIONS),
         shown("ex.2.params", m.param_count, "params"),
-        _b("ex.2.chapter_hbm", CHAPTER_V5E_HBM_BYTES),
         _b("ex.2.param_bytes", s.param_bytes),
         _b("ex.2.kv_bytes", s.kv_bytes),
         _b("ex.2.mlp_act", mlp_activation_bytes(m, tokens=Ex2.batch, dtype=Ex2.activations)),
@@ -483,22 +496,20 @@ def ex2_values() -> list[Shown]:
         _b("ex.2.act_bytes", s.activation_bytes),
         _b("ex.2.prefill_act", mlp_activation_bytes(m, tokens=Ex2.seq, dtype=Ex2.activations)),
         _b("ex.2.total_bytes", s.total_bytes, sig=4),
-        shown("ex.2.chips_exact", s.total_bytes / CHIP.hbm_bytes),
+        shown("ex.2.chips_exact", s.total_bytes / c.hbm_bytes),
         shown("ex.2.min_chips", s.min_chips),
         shown("ex.2.slice", s.slice_name),
         _b("ex.2.headroom", s.headroom_bytes),
-        shown("ex.2.chapter_chips", chapter_chips),
-        shown("ex.2.chapter_slice", slice_name(CHIP.smallest_slice(chapter_chips))),
     ]
 
 
-def ex3_values() -> list[Shown]:
+def ex3_values(c: Chip) -> list[Shown]:
     m = Ex3.model
     w = Ex3.weights
     p = param_bytes(m, w)
-    n_min = min_chips(p, CHIP)
-    smallest = CHIP.smallest_slice(n_min)
-    biggest = CHIP.slices[-1]
+    n_min = min_chips(p, c)
+    smallest = c.smallest_slice(n_min)
+    biggest = c.slices[-1]
     axes = mesh_axes(biggest)
     out = [
         shown("ex.3.model", m.name),
@@ -509,20 +520,20 @@ def ex3_values() -> list[Shown]:
         _b("ex.3.param_bytes", p),
         shown("ex.3.min_chips", n_min),
         shown("ex.3.min_slice", slice_name(smallest)),
-        _s("ex.3.min_slice_param_time", p / (slice_chips(smallest) * CHIP.hbm_bw)),
-        shown("ex.3.bcrit", critical_batch(CHIP, weights=w, compute=Ex3.compute)),
+        _s("ex.3.min_slice_param_time", p / (slice_chips(smallest) * c.hbm_bw)),
+        shown("ex.3.bcrit", critical_batch(c, weights=w, compute=Ex3.compute)),
         shown("ex.3.biggest_slice", slice_name(biggest)),
         shown("ex.3.biggest_chips", slice_chips(biggest)),
-        _s("ex.3.min_step", min_step_time(m, CHIP, weights=w)),
+        _s("ex.3.min_step", min_step_time(m, c, weights=w)),
         shown("ex.3.n_axes", axes),
         shown("ex.3.F", m.F, sig=6),
-        shown("ex.3.tp_limit", tp_limit_compute_bound(m, CHIP, n_axes=axes, compute=Ex3.compute)),
+        shown("ex.3.tp_limit", tp_limit_compute_bound(m, c, n_axes=axes, compute=Ex3.compute)),
         shown(
             "ex.3.tp_limit_b1",
-            tp_limit_bandwidth_bound(m, CHIP, batch=1, weights=w, n_axes=axes, compute=Ex3.compute),
+            tp_limit_bandwidth_bound(m, c, batch=1, weights=w, n_axes=axes, compute=Ex3.compute),
         ),
     ]
-    b1 = decode_step(m, CHIP, chips=slice_chips(biggest), batch=1, seq=Ex3.seqs[0], weights=w, kv=Ex3.kv)
+    b1 = decode_step(m, c, chips=slice_chips(biggest), batch=1, seq=Ex3.seqs[0], weights=w, kv=Ex3.kv)
     out += [shown("ex.3.min_batch", b1.batch), _s("ex.3.min_step_b1", b1.step_time_s)]
     for seq in Ex3.seqs:
         out.append(shown(f"ex.3.{seq}.seq", seq, sig=6))
@@ -531,7 +542,7 @@ def ex3_values() -> list[Shown]:
             best = best_config(
                 search(
                     m,
-                    CHIP,
+                    c,
                     seq=seq,
                     max_step_s=Ex3.max_step_s,
                     weights=w,
@@ -553,8 +564,9 @@ def ex3_values() -> list[Shown]:
     return out
 
 
-def values() -> dict[str, Shown]:
-    """Every value the exercises page cites by name (keys ``ex.*``)."""
+def values(constants: str) -> dict[str, Shown]:
+    """Every value the exercises page cites by name (keys ``ex.*``), under a constant set."""
+    c = chapter_chip(constants)
     return as_registry(
-        [shown("ex.flops_per_param", FLOPS_PER_PARAM), *ex1_values(), *ex2_values(), *ex3_values()]
+        [shown("ex.flops_per_param", FLOPS_PER_PARAM), *ex1_values(c), *ex2_values(c), *ex3_values(c)]
     )
