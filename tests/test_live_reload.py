@@ -45,7 +45,7 @@ def _wait_for(url: str, text: str, seconds: float, server: subprocess.Popen[str]
         if server.poll() is not None:
             output = server.stdout.read() if server.stdout else ""
             pytest.fail(f"mkdocs serve exited with {server.returncode}:\n{output}", pytrace=False)
-        time.sleep(0.5)
+        time.sleep(0.1)
     return False
 
 
