@@ -61,6 +61,12 @@ _memory: dict[str, dict[str, Any]] = {}  # cache key -> page entry (kept across 
 stats = {"hits": 0, "executions": 0}  # for tests and the benchmark
 
 
+def cache_root(project: Path) -> Path:
+    """The build cache: ``.cache/`` in the project, or ``$SERVINGMATH_CACHE_DIR`` when set (tests
+    build with an empty one to check that a cold build equals a warm one)."""
+    return Path(os.environ.get("SERVINGMATH_CACHE_DIR") or project / ".cache")
+
+
 def inputs_digest(root: Path) -> str:
     """A short hash of every input file's path and bytes under ``root``.
 
@@ -251,7 +257,7 @@ def convert(path: Path, options: dict[str, Any], where: str) -> dict[str, Any]:
     def create_with_cache(self):  # type: ignore[no-untyped-def]
         env = create(self)
         if _state["root"] is not None:
-            directory = Path(_state["root"]) / ".cache" / "jinja"
+            directory = cache_root(Path(_state["root"])) / "jinja"
             directory.mkdir(parents=True, exist_ok=True)
             env.bytecode_cache = FileSystemBytecodeCache(str(directory))
         return env
@@ -290,7 +296,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _cache_file(key: str) -> Path:
-    return Path(_state["root"]) / ".cache" / "notebook" / f"{key}.json"
+    return cache_root(Path(_state["root"])) / "notebook" / f"{key}.json"
 
 
 def render_notebook(page: Page, config, files) -> None:

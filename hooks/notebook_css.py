@@ -65,6 +65,12 @@ _written: dict[str, str] = {}  # DEST -> the CSS written there during this build
 # ----------------------------------------------------------------------------- parsing
 
 
+def cache_root(project: Path) -> Path:
+    """The build cache: ``.cache/`` in the project, or ``$SERVINGMATH_CACHE_DIR`` when set (tests
+    build with an empty one to check that a cold build equals a warm one)."""
+    return Path(os.environ.get("SERVINGMATH_CACHE_DIR") or project / ".cache")
+
+
 def parse(css: str) -> list[tuple[str, object]]:
     """Split a stylesheet into ``(prelude, body)`` items, comments dropped.
 
@@ -364,7 +370,7 @@ def page_names(html: str) -> tuple[set[str], set[str]]:
 
 
 def _cache_dir(config) -> Path:
-    return Path(config.config_file_path).parent / ".cache" / "notebook-css"
+    return cache_root(Path(config.config_file_path).parent) / "notebook-css"
 
 
 def pruned_css(css: str, html: str, config) -> str:

@@ -5,7 +5,9 @@ collected (``pytest_collection_modifyitems``), so they run on the second core wh
 Python tests run on the first: the one behind ``built_site`` whenever a selected test needs it,
 and a second, independent build when ``test_two_builds_are_byte_identical`` is selected (that
 test's ``mkdocs_build(ROOT, out)`` call then collects it). Each is a complete, separate
-``mkdocs build --strict`` process; only its start moves earlier.
+``mkdocs build --strict`` process; only its start moves earlier. The second build gets an empty
+build cache (``SERVINGMATH_CACHE_DIR``), so the byte-identical test also checks that a cold
+build (notebook executed, API reference rendered, templates compiled) equals a cached one.
 """
 
 from __future__ import annotations
@@ -51,14 +53,13 @@ def _build_env(extra_env: dict[str, str] | None) -> dict[str, str]:
 class BackgroundBuild:
     """``mkdocs build --strict`` of this checkout, started now, collected later."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, extra_env: dict[str, str] | None = None) -> None:
         self.out = out
         self.log = out.with_suffix(".log")
         with self.log.open("w") as log:
-            self.proc = subprocess.Popen(
-                _build_command(out), cwd=ROOT, env=_build_env(None), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+            command, env = _build_command(out), _build_env(extra_env)
+            out_err = {"stdout": log, "stderr": subprocess.STDOUT}
+            self.proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, **out_err)
 
     def result(self, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         try:
@@ -81,10 +82,12 @@ _background_dir: list[Path] = []
 SECOND_BUILD_TEST = "test_reproducible.py::test_two_builds_are_byte_identical"
 
 
-def _start_background(name: str) -> None:
+def _start_background(name: str, *, cold: bool = False) -> None:
     if not _background_dir:
         _background_dir.append(Path(tempfile.mkdtemp(prefix="servingmath-tests-")))
-    _background[name] = BackgroundBuild(_background_dir[0] / name)
+    work = _background_dir[0]
+    env = {"SERVINGMATH_CACHE_DIR": str(work / f"{name}-cache")} if cold else None
+    _background[name] = BackgroundBuild(work / name, env)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
@@ -93,7 +96,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if any("built_site" in getattr(item, "fixturenames", ()) for item in items):
         _start_background("site")
     if any(item.nodeid.endswith(SECOND_BUILD_TEST) for item in items):
-        _start_background("second")
+        _start_background("second", cold=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
