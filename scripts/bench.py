@@ -6,7 +6,8 @@ the project in a temp directory, so nothing under the checkout changes:
 1. builds, interleaved so machine load hits them alike: a **cold** ``mkdocs build --strict`` (a
    fresh clone: no ``.cache/``, so the notebook executes and every template compiles), a **warm**
    one (``.cache/`` from the previous build: the notebook page and the pruned notebook CSS come
-   from the cache, templates from the bytecode cache), and the **bare-theme baseline**: the same
+   from the cache, the API reference's blocks too, templates from the bytecode cache), and the
+   **bare-theme baseline**: the same
    pages with the same Material theme, Markdown extensions and nav, but without the project's
    plugins and hooks (MkDocs' default plugin set: search; the notebook is not a page there).
    Min / median of ``BUILD_RUNS`` each; the ratios are of medians from this run;
@@ -758,8 +759,9 @@ def report_notes(builds: dict[str, list[Build]]) -> list[str]:
         "  cold / warm / bare. Cold = no `.cache/` (a fresh clone): the playground notebook executes",
         "  (in the build's process, hooks/notebook_cache.py) and every Jinja template compiles. Warm =",
         "  `.cache/` from the build before: the notebook page (keyed on the notebook, servingmath's",
-        "  sources, the lock file, the tools' versions), its pruned CSS and the compiled templates are",
-        "  reused; every answer block and every other page is still computed.",
+        "  sources, the lock file, the tools' versions), its pruned CSS, the API reference's `:::`",
+        "  blocks (hooks/api_cache.py) and the compiled templates are reused; every answer block and",
+        "  every other page is still computed.",
         "- Bare baseline: the same docs/, theme, Markdown extensions and nav without the project's",
         "  plugins and hooks (MkDocs' default plugins: search, which segments Chinese with jieba like",
         "  the site's), not strict; the notebook is not a page there.",
