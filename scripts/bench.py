@@ -7,8 +7,8 @@ the project in a temp directory, so nothing under the checkout changes:
    fresh clone: no ``.cache/``, so the notebook executes and every template compiles), a **warm**
    one (``.cache/`` from the previous build: the notebook page and the pruned notebook CSS come
    from the cache, the API reference's blocks too, templates from the bytecode cache), and the
-   **bare-theme baseline**: the same
-   pages with the same Material theme, Markdown extensions and nav, but without the project's
+   **bare-theme baseline**: the same pages with the same Material theme, Markdown extensions and
+   nav, but without the project's
    plugins and hooks (MkDocs' default plugin set: search; the notebook is not a page there).
    Min / median of ``BUILD_RUNS`` each; the ratios are of medians from this run;
 2. where the cold build's time goes (a probe hook's timestamps);
