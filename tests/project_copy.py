@@ -13,11 +13,20 @@ PARTS = (
 )  # fmt: skip
 # Installed browser assets are read, never edited, by a build: linked, not copied.
 LINKED = ("node_modules",)
+# The build caches (notebook page, its CSS, compiled templates): every entry is keyed on the
+# content it was made from, so a copy with an edited library or page misses where it must.
+CACHE = ".cache"
 
 
-def copy_project(dest: Path) -> Path:
-    """Copy what a site build reads into ``dest``; the copy's servingmath is importable from it."""
+def copy_project(dest: Path, *, cache: bool = True) -> Path:
+    """Copy what a site build reads into ``dest``; the copy's servingmath is importable from it.
+
+    ``cache``: start from a copy of the checkout's build cache (``.cache/``), as a second build
+    of a checkout would; False gives the copy none, as a fresh clone.
+    """
     dest.mkdir(parents=True, exist_ok=True)
+    if cache and (ROOT / CACHE).is_dir():
+        shutil.copytree(ROOT / CACHE, dest / CACHE, ignore=shutil.ignore_patterns(".*.tmp"))
     for part in PARTS:
         src = ROOT / part
         if src.is_dir():

@@ -1,0 +1,165 @@
+"""Cache the API reference's ``::: module`` blocks per servingmath version.
+
+mkdocstrings loads servingmath with griffe and renders every ``::: servingmath.x`` block through
+its Jinja templates at every build: about a fifth of a build's time, repeated under
+``make serve`` after every page edit. Its output depends only on the library's sources, this
+site's configuration and the tools' versions. This hook caches, for each block, what mkdocstrings'
+block processor produced: the HTML, the headings it reported for the table of contents,
+cross-references and the inventory, and the aliases of each heading's object. On a hit the block
+processor returns those as they were, so mkdocstrings registers the same anchors and inventory
+entries as after rendering; griffe and the templates are not touched.
+
+Key: the block (identifier, options, heading level, page), servingmath's sources
+(hooks/notebook_cache.py's digest), mkdocs.yml, hooks/griffe_doctests.py, this file, and the
+versions of mkdocstrings, its Python handler, griffe, autorefs, Markdown, pymdown-extensions,
+Pygments, Jinja2 and the theme. Memory under ``make serve``, ``.cache/api/`` on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+log = logging.getLogger("mkdocs.hooks.api_cache")
+
+PACKAGES = (
+    "mkdocstrings", "mkdocstrings-python", "griffelib", "mkdocs-autorefs", "markdown", "pymdown-extensions",
+    "pygments", "jinja2", "mkdocs-material", "mkdocs",
+)  # fmt: skip
+_state: dict[str, Any] = {"prefix": None, "root": None, "page": ""}
+_memory: dict[str, dict[str, Any]] = {}
+stats = {"hits": 0, "misses": 0}
+
+
+def cache_root(project: Path) -> Path:
+    """The build cache: ``.cache/`` in the project, or ``$SERVINGMATH_CACHE_DIR`` when set (tests
+    build with an empty one to check that a cold build equals a warm one)."""
+    return Path(os.environ.get("SERVINGMATH_CACHE_DIR") or project / ".cache")
+
+
+def _versions() -> str:
+    out = []
+    for name in PACKAGES:
+        try:
+            out.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name}=-")
+    return ";".join(out)
+
+
+def _digest(root: Path) -> str:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sm_api_cache_digest", root / "hooks" / "notebook_cache.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.inputs_digest(root)
+
+
+def block_key(identifier: str, yaml_block: str, heading_level: int) -> str | None:
+    if _state["prefix"] is None:
+        return None
+    h = hashlib.sha256(_state["prefix"].encode())
+    for part in (_state["page"], identifier, yaml_block, str(heading_level)):
+        h.update(b"\0" + part.encode())
+    return h.hexdigest()[:24]
+
+
+def _cache_file(key: str) -> Path:
+    return cache_root(Path(_state["root"])) / "api" / f"{key}.json"
+
+
+def _load(key: str) -> dict[str, Any] | None:
+    entry = _memory.get(key)
+    if entry is None and _cache_file(key).is_file():
+        entry = json.loads(_cache_file(key).read_text(encoding="utf-8"))
+        _memory[key] = entry
+    return entry
+
+
+def _store(key: str, entry: dict[str, Any]) -> None:
+    _memory[key] = entry
+    path = _cache_file(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(entry), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _patch() -> None:
+    """Wrap mkdocstrings' block processor and the handlers' alias lookup (once per process)."""
+    from mkdocstrings._internal.extension import AutoDocProcessor
+    from mkdocstrings._internal.handlers.base import BaseHandler
+
+    if getattr(AutoDocProcessor, "_sm_api_cache", False):
+        return
+    process = AutoDocProcessor._process_block
+
+    def cached_process_block(self, identifier: str, yaml_block: str, heading_level: int = 0):  # type: ignore[no-untyped-def]
+        import yaml
+
+        key = block_key(identifier, yaml_block, heading_level)
+        entry = _load(key) if key else None
+        if entry is not None:
+            handler = self._handlers.get_handler(
+                self._handlers.get_handler_name(yaml.safe_load(yaml_block) or {})
+            )
+            if handler.outer_layer:
+                stats["hits"] += 1
+                handler._headings.extend(ElementTree.fromstring(h) for h in entry["headings"])
+                handler._sm_aliases = {k: tuple(v) for k, v in entry["aliases"].items()}
+                return entry["html"], handler, None
+        html, handler, data = process(self, identifier, yaml_block, heading_level)
+        if key and handler.outer_layer:
+            stats["misses"] += 1
+            headings = list(handler._headings)
+            aliases = {h.attrib["id"]: list(handler.get_aliases(h.attrib["id"])) for h in headings}
+            entry = {
+                "html": html,
+                "headings": [ElementTree.tostring(h, encoding="unicode") for h in headings],
+                "aliases": aliases,
+            }
+            _store(key, entry)
+        return html, handler, data
+
+    get_aliases = BaseHandler.get_aliases
+
+    def aliases_from_cache(self, identifier: str) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+        cached = getattr(self, "_sm_aliases", {})
+        if identifier in cached:
+            return cached[identifier]
+        return type(self)._sm_real_get_aliases(self, identifier)
+
+    AutoDocProcessor._process_block = cached_process_block  # type: ignore[method-assign]
+    AutoDocProcessor._sm_api_cache = True  # type: ignore[attr-defined]
+    import mkdocstrings_handlers.python._internal.handler as python_handler
+
+    cls = python_handler.PythonHandler
+    cls._sm_real_get_aliases = cls.get_aliases if "get_aliases" in cls.__dict__ else get_aliases  # type: ignore[attr-defined]
+    cls.get_aliases = aliases_from_cache  # type: ignore[method-assign]
+
+
+def on_config(config):
+    if config.plugins.get("mkdocstrings") is None:
+        return config
+    root = Path(config.config_file_path).parent
+    h = hashlib.sha256(_digest(root).encode())
+    h.update(Path(config.config_file_path).read_bytes())
+    h.update((root / "hooks" / "griffe_doctests.py").read_bytes())
+    h.update(Path(__file__).read_bytes())
+    h.update(_versions().encode())
+    _state.update(prefix=h.hexdigest(), root=root)
+    _patch()
+    return config
+
+
+def on_page_markdown(markdown, page, config, files):
+    _state["page"] = page.file.src_uri
+    return markdown
