@@ -1,6 +1,7 @@
 """Vectorised sweeps over batch size (and sequence length) for the figures.
 
-Every array is computed with numpy from the same formulas as the scalar functions in
+Every array is computed with numpy (imported on first use, so that ``import servingmath`` works
+where numpy is missing, as in the site's in-browser runner) from the same formulas as the scalar functions in
 :mod:`servingmath.roofline`; tests check them point by point.
 
 >>> s = decode_sweep("llama3-70b", "tpu-v5e", chips=16, seq=8192, weights="int8", kv="int8")
@@ -11,9 +12,7 @@ Every array is computed with numpy from the same formulas as the scalar function
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from servingmath.chips import Chip, get_chip
 from servingmath.dtypes import DType
@@ -21,8 +20,12 @@ from servingmath.errors import MAX_BATCH, MAX_CHIPS, check_count
 from servingmath.memory import kv_bytes_per_token, max_batch, param_bytes
 from servingmath.models import Model, get_model
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+if TYPE_CHECKING:  # numpy is imported where an array is made: `import servingmath` works without it
+    import numpy as np
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+    IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class DecodeSweep:
 
     @property
     def step_time_s(self) -> FloatArray:
+        import numpy as np
+
         return np.maximum(self.flops_time_s, self.param_time_s) + self.kv_time_s
 
     @property
@@ -68,6 +73,8 @@ def decode_sweep(
     max_batch_limit: int | None = None,
 ) -> DecodeSweep:
     """Decode step costs for every batch from 1 to the largest that fits in HBM."""
+    import numpy as np
+
     m, c = get_model(model), get_chip(chip)
     n = check_count("chips", chips, maximum=MAX_CHIPS)
     top = max_batch(m, c, chips=n, weights=weights, kv=kv, seq=seq)
