@@ -1,0 +1,54 @@
+/* servingmath runner, worker half (a module Web Worker started by runner.js on the first
+ * "编辑并运行"): loads Pyodide from the site's own copy (assets/pyodide/, copied from the pinned
+ * npm package by hooks/pyodide_assets.py), unpacks servingmath.zip and runs blocks with
+ * sm_session.run_json (hooks/pyodide_session.py). The page terminates this worker to stop a run.
+ *
+ * Messages in:  {id, blocks: [{code, label}], mode: "markdown" | "notebook"}
+ * Messages out: {id, type: "status", stage: "loading" | "running"}
+ *               {id, type: "result", result: {ok, html, error, failed, earlier, hint}}
+ *               {id, type: "fatal", error}   (Pyodide itself could not start) */
+import { loadPyodide } from "../pyodide/pyodide.mjs";
+
+const INDEX = new URL("../pyodide/", import.meta.url).href;
+const ARCHIVE = new URL("../pyodide/servingmath.zip", import.meta.url).href;
+const LIB = "/home/pyodide/lib";
+
+let ready = null;
+
+function start() {
+  if (!ready) {
+    ready = (async () => {
+      const py = await loadPyodide({ indexURL: INDEX, stdout: () => {}, stderr: () => {} });
+      const response = await fetch(ARCHIVE);
+      if (!response.ok) throw new Error(`servingmath.zip: HTTP ${response.status}`);
+      py.unpackArchive(await response.arrayBuffer(), "zip", { extractDir: LIB });
+      py.runPython(`import sys\nsys.path.insert(0, ${JSON.stringify(LIB)})\nimport sm_session`);
+      return py.pyimport("sm_session").run_json;
+    })();
+  }
+  return ready;
+}
+
+// One run at a time, in arrival order (runPython blocks this thread anyway).
+let queue = Promise.resolve();
+
+self.onmessage = (event) => {
+  const { id, blocks, mode } = event.data;
+  queue = queue.then(async () => {
+    let runJson;
+    try {
+      self.postMessage({ id, type: "status", stage: "loading" });
+      runJson = await start();
+    } catch (e) {
+      self.postMessage({ id, type: "fatal", error: String((e && e.stack) || e) });
+      return;
+    }
+    self.postMessage({ id, type: "status", stage: "running" });
+    try {
+      const result = JSON.parse(runJson(JSON.stringify({ blocks, mode })));
+      self.postMessage({ id, type: "result", result });
+    } catch (e) {
+      self.postMessage({ id, type: "fatal", error: String((e && e.message) || e) });
+    }
+  });
+};
