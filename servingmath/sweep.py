@@ -28,6 +28,16 @@ if TYPE_CHECKING:  # numpy is imported where an array is made: `import servingma
     IntArray = NDArray[np.int64]
 
 
+def __getattr__(name: str) -> object:
+    """``FloatArray`` and ``IntArray`` (numpy array types), made when first imported."""
+    if name in ("FloatArray", "IntArray"):
+        import numpy as np
+        from numpy.typing import NDArray
+
+        return NDArray[np.float64] if name == "FloatArray" else NDArray[np.int64]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @dataclass(frozen=True)
 class DecodeSweep:
     """Decode costs for batch = 1 .. largest that fits, at one sequence length."""
