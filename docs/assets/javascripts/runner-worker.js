@@ -3,7 +3,7 @@
  * npm package by hooks/pyodide_assets.py), unpacks servingmath.zip and runs blocks with
  * sm_session.run_json (hooks/pyodide_session.py). The page terminates this worker to stop a run.
  *
- * Messages in:  {id, blocks: [{code, label}], mode: "markdown" | "notebook"}
+ * Messages in:  {id, blocks: [{code, label}], mode: "markdown" | "notebook"}, or {warm: true}
  * Messages out: {id, type: "status", stage: "loading" | "running"}
  *               {id, type: "result", result: {ok, html, error, failed, earlier, hint}}
  *               {id, type: "fatal", error}   (Pyodide itself could not start) */
@@ -17,7 +17,7 @@ let ready = null;
 
 function start() {
   if (!ready) {
-    ready = (async () => {
+    const attempt = (async () => {
       const py = await loadPyodide({ indexURL: INDEX, stdout: () => {}, stderr: () => {} });
       const response = await fetch(ARCHIVE);
       if (!response.ok) throw new Error(`servingmath.zip: HTTP ${response.status}`);
@@ -25,6 +25,10 @@ function start() {
       py.runPython(`import sys\nsys.path.insert(0, ${JSON.stringify(LIB)})\nimport sm_session`);
       return py.pyimport("sm_session").run_json;
     })();
+    ready = attempt.catch((e) => {
+      ready = null; // a failed start is retried by the next run
+      throw e;
+    });
   }
   return ready;
 }
@@ -33,7 +37,11 @@ function start() {
 let queue = Promise.resolve();
 
 self.onmessage = (event) => {
-  const { id, blocks, mode } = event.data;
+  const { id, blocks, mode, warm } = event.data;
+  if (warm) { // the editor was opened: load Pyodide now, so that "运行" waits less
+    queue = queue.then(() => start().catch(() => {}));
+    return;
+  }
   queue = queue.then(async () => {
     let runJson;
     try {

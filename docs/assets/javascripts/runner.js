@@ -183,7 +183,7 @@
       open.setAttribute("aria-expanded", String(show));
       if (show) {
         fit(area);
-        getWorker(); // start fetching Pyodide now: the first "运行" waits less
+        getWorker().postMessage({ warm: true }); // start loading Pyodide: "运行" waits less
         area.focus({ preventScroll: true });
       }
     });

@@ -1,0 +1,192 @@
+"""编辑并运行: answer blocks recomputed in the reader's browser (Pyodide in a Web Worker).
+
+Every test runs with the requests that leave 127.0.0.1 blocked (``watched_page`` aborts them), so
+they are offline tests, too; each asserts that nothing tried to leave.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from conftest import ROOT, PageWatch
+
+from servingmath.book.chapter import CHIP, MODEL, Q2
+from servingmath.units import fmt
+
+pytestmark = pytest.mark.browser
+
+BASICS = "chapter/basics/"
+RUN_TIMEOUT_MS = 120_000  # the first run downloads and starts Pyodide (a few seconds here)
+PYODIDE_PATHS = ("/assets/pyodide/", "runner-worker.js")
+
+
+def cli_memory(batch: int) -> dict[str, Any]:
+    """servingmath's CLI (a separate process), Q2's scenario at another batch."""
+    args = ["memory", "--model", MODEL.key, "--chip", CHIP.key, "--weights", Q2.weights.name]
+    args += ["--kv", Q2.kv.name, "--batch", str(batch), "--seq", str(Q2.seq), "--json"]
+    help_text = subprocess.run(
+        [sys.executable, "-m", "servingmath", "memory", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    if "--constants" in help_text:  # the chapter's pages compute under the book's constants
+        args += ["--constants", "book"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "servingmath", *args], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return json.loads(proc.stdout)
+
+
+def shown_numbers(m: dict[str, Any]) -> list[str]:
+    return [
+        fmt(m["kv_bytes"], "B"),
+        fmt(m["kv_bytes"], "B", system="iec"),
+        fmt(m["param_bytes"], "B"),
+        fmt(m["total_bytes"], "B"),
+        f"至少 {fmt(m['min_chips'])} 张",
+        m["slice"],
+    ]
+
+
+def open_q2(page: Any, site_url: str) -> Any:
+    """Open 问题 2's answer and its editor; return the answer's <details>."""
+    page.goto(site_url + BASICS)
+    answer = page.locator("h3#q2-min-chips ~ details").first
+    answer.locator("summary").first.click()
+    answer.locator(".sm-run__open:visible").first.click()
+    answer.locator("textarea.sm-run__code:visible").wait_for()
+    return answer
+
+
+def run_and_wait(answer: Any) -> str:
+    answer.locator(".sm-run__go:visible").click()
+    result = answer.locator(".sm-run__result:visible")
+    result.wait_for(timeout=RUN_TIMEOUT_MS)
+    answer.locator(".sm-run__go:visible:enabled").wait_for(timeout=RUN_TIMEOUT_MS)
+    return result.inner_text()
+
+
+def assert_offline(watch: PageWatch) -> None:
+    assert not watch.external_requests, watch.external_requests
+    assert not watch.console_errors, watch.console_errors
+
+
+def test_first_view_fetches_no_pyodide(site_url: str, watched_page: PageWatch) -> None:
+    page = watched_page.page
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(site_url + BASICS, wait_until="networkidle")
+    assert page.locator(".sm-run__open").count() >= 3  # every answer block has the control
+    page.locator("details").first.locator("summary").click()
+    page.wait_for_timeout(500)
+    assert not [u for u in requested if any(p in u for p in PYODIDE_PATHS)], requested
+    # The first press starts the download: from this site, nowhere else.
+    page.locator(".sm-run__open:visible").first.click()
+    page.wait_for_function("() => performance.getEntriesByType('resource').length > 0")
+    deadline = time.monotonic() + 60
+    while not any("pyodide.asm.wasm" in u for u in requested) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    fetched = [u for u in requested if any(p in u for p in PYODIDE_PATHS)]
+    assert any(u.endswith("pyodide.asm.wasm") for u in fetched), fetched
+    assert all(u.startswith(site_url) for u in fetched), fetched
+    assert_offline(watched_page)
+
+
+def test_q2_at_batch_64_matches_the_cli_and_restores(site_url: str, watched_page: PageWatch) -> None:
+    page = watched_page.page
+    answer = open_q2(page, site_url)
+    area = answer.locator("textarea.sm-run__code:visible")
+    original = area.input_value()
+    source = answer.locator(".tabbed-block").first.locator("code").text_content()
+    assert original == source.rstrip("\n")  # the editor holds the code of the 计算过程 tab
+
+    # Unchanged code reproduces the build-time result.
+    built = answer.locator(".tabbed-block").nth(1).text_content()
+    mine = run_and_wait(answer)
+    assert mine.startswith("你的运行结果"), mine
+    assert re.sub(r"\s+", "", mine.removeprefix("你的运行结果")) == re.sub(r"\s+", "", built)
+
+    # Batch 64, as a reader would type it: the numbers are the CLI's.
+    assert "batch=Q2.batch" in original
+    area.fill(original.replace("batch=Q2.batch", "batch=64"))
+    mine = run_and_wait(answer)
+    at_64, at_chapter = cli_memory(64), cli_memory(Q2.batch)
+    for text in shown_numbers(at_64):
+        assert text in mine, (text, mine)
+    changed = set(shown_numbers(at_chapter)) - set(shown_numbers(at_64))
+    assert changed and not any(t in mine for t in changed), (changed, mine)
+
+    answer.locator(".sm-run__reset:visible").click()
+    assert area.input_value() == original
+    assert not answer.locator(".sm-run__result").first.is_visible()
+    assert_offline(watched_page)
+
+
+def test_syntax_error_shows_the_python_error(site_url: str, watched_page: PageWatch) -> None:
+    page = watched_page.page
+    answer = open_q2(page, site_url)
+    answer.locator("textarea.sm-run__code:visible").fill("print('半个括号'\n")
+    shown = run_and_wait(answer)
+    assert "SyntaxError" in shown, shown
+    assert "代码块" in shown and "line 1" in shown, shown
+    assert_offline(watched_page)
+
+
+def test_missing_numpy_is_explained(site_url: str, watched_page: PageWatch) -> None:
+    answer = open_q2(watched_page.page, site_url)
+    answer.locator("textarea.sm-run__code:visible").fill("import numpy as np\nprint(np.pi)")
+    shown = run_and_wait(answer)
+    assert "ModuleNotFoundError" in shown and "没有 numpy" in shown, shown
+    assert_offline(watched_page)
+
+
+def test_runaway_loop_is_stopped_and_page_stays_responsive(site_url: str, watched_page: PageWatch) -> None:
+    page = watched_page.page
+    answer = open_q2(page, site_url)
+    area = answer.locator("textarea.sm-run__code:visible")
+    original = area.input_value()
+    area.fill("while True:\n    pass")
+    answer.locator(".sm-run__go:visible").click()
+    status = answer.locator(".sm-run__status:visible")
+    status.filter(has_text="正在运行").wait_for(timeout=RUN_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    # The loop runs in the worker: the page still answers clicks.
+    other = page.locator("h3#q3-latency-throughput ~ details").first
+    started = time.monotonic()
+    other.locator("summary").first.click(timeout=2000)
+    assert other.get_attribute("open") is not None
+    assert time.monotonic() - started < 2
+    answer.locator(".sm-run__stop:visible").click()
+    status.filter(has_text="已停止").wait_for(timeout=5000)
+    assert "已停止" in answer.locator(".sm-run__result:visible").inner_text()
+    # A new run starts a new worker.
+    area.fill(original)
+    shown = run_and_wait(answer)
+    assert fmt(cli_memory(Q2.batch)["total_bytes"], "B") in shown, shown
+    assert_offline(watched_page)
+
+
+def test_session_runs_the_earlier_blocks_as_edited(site_url: str, watched_page: PageWatch) -> None:
+    page = watched_page.page
+    page.goto(site_url + BASICS)
+    q1 = page.locator("h3#q1-kv-cache-size ~ details").first
+    q1.locator("summary").first.click()
+    q1.locator(".sm-run__open:visible").first.click()
+    area1 = q1.locator("textarea.sm-run__code:visible")
+    area1.fill(area1.input_value() + "\nMARK = 'from block 1'")
+    run_and_wait(q1)
+    answer = open_q2(page, site_url)  # a fresh page view: block 1 is back to its original code
+    answer.locator("textarea.sm-run__code:visible").fill("print(MARK)")
+    assert "NameError" in run_and_wait(answer)
+    q1 = page.locator("h3#q1-kv-cache-size ~ details").first
+    q1.locator("summary").first.click()
+    q1.locator(".sm-run__open:visible").first.click()
+    area1 = q1.locator("textarea.sm-run__code:visible")
+    area1.fill(area1.input_value() + "\nMARK = 'from block 1'")
+    run_and_wait(q1)
+    assert "from block 1" in run_and_wait(answer)
+    assert_offline(watched_page)
