@@ -27,13 +27,11 @@
 # %%
 from pathlib import Path
 
-import plotly.graph_objects as go
 from IPython.display import HTML, Markdown, display
 
 import servingmath as sm
 from servingmath.book.chapter import CHIP, Q2, Q7
 from servingmath.book.chip_compare import CHIPS, serving_row
-from servingmath.book.figures import embed
 
 fmt = sm.fmt
 
@@ -137,6 +135,11 @@ display(table(header, rows))
 # 曲线先陡后平——批次小的时候加批次几乎不增加延迟（权重读取被更多 token 分摊），之后 KV 缓存的读取占了上风。
 
 # %%
+# Plotting needs plotly and numpy, which the in-browser runner lacks. sm-runner: off
+import plotly.graph_objects as go
+
+from servingmath.book.figures import embed
+
 seq = Q2.seq
 fig = go.Figure(
     layout={

@@ -246,6 +246,8 @@
       output.textContent = "";
       status.textContent = "已还原原来的代码";
       fit(area);
+      area.scrollLeft = 0;
+      area.scrollTop = 0;
     });
     editorKeys(area, go);
   }
