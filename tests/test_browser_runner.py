@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT, PageWatch
 
 from servingmath.book.chapter import CHIP, MODEL, Q2
+from servingmath.memory import memory_budget
 from servingmath.units import fmt
 
 pytestmark = pytest.mark.browser
@@ -189,4 +190,25 @@ def test_session_runs_the_earlier_blocks_as_edited(site_url: str, watched_page: 
     area1.fill(area1.input_value() + "\nMARK = 'from block 1'")
     run_and_wait(q1)
     assert "from block 1" in run_and_wait(answer)
+    assert_offline(watched_page)
+
+
+def test_playground_cells_run_in_one_session(site_url: str, watched_page: PageWatch) -> None:
+    from servingmath.models import from_hf_config
+
+    page = watched_page.page
+    page.goto(site_url + "beyond/playground/")
+    cells = page.locator(".jp-CodeCell:not(:has(.jp-CodeCell))")
+    assert page.locator(".sm-run__open").count() == cells.count() - 1  # the plotting cell opts out
+    box = page.locator(".sm-run").nth(1)  # the scenario cell: it uses `model` from the first cell
+    box.locator(".sm-run__open").click()
+    area = box.locator("textarea")
+    original = area.input_value()
+    assert '"batch": Q2.batch' in original
+    area.fill(original.replace('"batch": Q2.batch', '"batch": 64'))
+    shown = run_and_wait(box)
+    model = from_hf_config(ROOT / "docs" / "beyond" / "tiny-config.json")
+    b = memory_budget(model, CHIP, weights=Q2.weights, kv=Q2.kv, batch=64, seq=Q2.seq)
+    assert fmt(b.kv_bytes, "B") in shown and fmt(b.param_bytes, "B") in shown, shown
+    assert box.locator(".sm-run__output table").count() == 1  # display(Markdown(table)) rendered
     assert_offline(watched_page)
