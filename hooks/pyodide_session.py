@@ -234,6 +234,13 @@ def _to_html(out: _Output, notebook: bool) -> str:
     return "\n".join(html_parts)
 
 
+def warm() -> None:
+    """Import what answer blocks use and render once, while the reader reads the code."""
+    import servingmath.book.chapter  # noqa: F401  (imports servingmath, too)
+
+    render_markdown("**warm**")
+
+
 def run_json(request: str) -> str:
     """The worker's entry point: a JSON request {"blocks", "mode"} -> a JSON result."""
     req = json.loads(request)

@@ -5,25 +5,34 @@
  *
  * Messages in:  {id, blocks: [{code, label}], mode: "markdown" | "notebook"}, or {warm: true}
  * Messages out: {id, type: "status", stage: "loading" | "running"}
- *               {id, type: "result", result: {ok, html, error, failed, earlier, hint}}
+ *               {id, type: "result", result: {ok, html, error, failed, earlier, hint}, timings}
  *               {id, type: "fatal", error}   (Pyodide itself could not start) */
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 
 const INDEX = new URL("../pyodide/", import.meta.url).href;
 const ARCHIVE = new URL("../pyodide/servingmath.zip", import.meta.url).href;
 const LIB = "/home/pyodide/lib";
+const timings = {}; // ms: Pyodide started, servingmath.zip unpacked, imports (once per worker)
 
 let ready = null;
 
 function start() {
   if (!ready) {
     const attempt = (async () => {
+      let t = performance.now();
       const py = await loadPyodide({ indexURL: INDEX, stdout: () => {}, stderr: () => {} });
+      timings.pyodide = performance.now() - t;
+      t = performance.now();
       const response = await fetch(ARCHIVE);
       if (!response.ok) throw new Error(`servingmath.zip: HTTP ${response.status}`);
       py.unpackArchive(await response.arrayBuffer(), "zip", { extractDir: LIB });
       py.runPython(`import sys\nsys.path.insert(0, ${JSON.stringify(LIB)})\nimport sm_session`);
-      return py.pyimport("sm_session").run_json;
+      timings.archive = performance.now() - t;
+      t = performance.now();
+      const session = py.pyimport("sm_session");
+      session.warm(); // servingmath and Markdown imported before the first block runs
+      timings.imports = performance.now() - t;
+      return session.run_json;
     })();
     ready = attempt.catch((e) => {
       ready = null; // a failed start is retried by the next run
@@ -53,8 +62,9 @@ self.onmessage = (event) => {
     }
     self.postMessage({ id, type: "status", stage: "running" });
     try {
+      const t = performance.now();
       const result = JSON.parse(runJson(JSON.stringify({ blocks, mode })));
-      self.postMessage({ id, type: "result", result });
+      self.postMessage({ id, type: "result", result, timings: { ...timings, run: performance.now() - t } });
     } catch (e) {
       self.postMessage({ id, type: "fatal", error: String((e && e.message) || e) });
     }

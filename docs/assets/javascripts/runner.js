@@ -215,6 +215,7 @@
         } else {
           var r = msg.result;
           block.lastRun = code;
+          box.dataset.timings = JSON.stringify(msg.timings || {}); // read by scripts/bench_pyodide.py
           status.textContent = (r.ok ? "完成" : "出错了") + "，用时 " + seconds + " 秒";
           if (r.ok) show(r.html || "<p>（没有输出：代码没有打印任何内容）</p>", null);
           else {
