@@ -1,12 +1,13 @@
 """Record every number each page shows and write ``site/numbers.json`` (the drift guard's input).
 
-For each page a fresh ledger (``servingmath.book.ledger``) is active from before the placeholders
-are substituted until the page's HTML exists: placeholders and errata notes cite registry
-keys, answer blocks' ``fmt`` calls are recorded and then located in the HTML (an HTML comment
-put before each executed fence marks where its output starts; the comments are removed again). After the
-build, all entries go to ``numbers.json`` at the site root, sorted, so two builds of the same
-sources write the same bytes. ``tests/test_drift.py`` compares it with
-``tests/golden/numbers.json``; ``make update-golden`` accepts a change on purpose.
+For each page a fresh ledger (``servingmath.book.ledger``) is active from before the
+placeholders are substituted until the page's HTML exists: hooks/placeholders.py cites the
+registry values it writes (under each constant set it shows), and HTML comments put around
+each executed fence mark where an answer block's output begins and ends, so the numbers it
+printed are read from the rendered page (the comments are removed again). The library's
+formatter records nothing. After the build, all entries go to ``numbers.json`` at the site
+root, sorted, so two builds of the same sources write the same bytes. ``tests/test_drift.py``
+compares it with ``tests/golden/numbers.json``; ``make update-golden`` accepts a change on purpose.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _entries: dict[str, list] = {}
 
 def _ledger():
     # Imported per call: hooks/reload_library.py re-imports servingmath on every build, and the
-    # ledger must be the same module object that the freshly imported fmt records into.
+    # ledger must be the module object that hooks/placeholders.py cites into.
     from servingmath.book import ledger
 
     return ledger
@@ -37,18 +38,17 @@ def on_pre_build(config):
 def on_page_markdown(markdown, page, config, files):
     ledger = _ledger()
     ledger.activate()
-    return ledger.mark_exec_blocks(markdown)  # comments showing where each answer block's output starts
+    return ledger.mark_exec_blocks(markdown)  # comments around each answer block's output
 
 
-@event_priority(100)  # before hooks/mathml.py rewrites the TeX that formatted numbers may sit in
+@event_priority(100)  # before hooks/mathml.py rewrites the TeX
 def on_page_content(html, page, config, files):
     ledger = _ledger()
     led = ledger.deactivate()
     if led is not None:
-        entries = ledger.locate(page.file.src_uri, led.records, html)
+        entries = ledger.page_entries(page.file.src_uri, led, html)
         _entries[page.file.src_uri] = entries
-        dropped = sum(r.key is None for r in led.records) - sum("#" in e.label for e in entries)
-        log.debug("%s: %d numbers, %d formatted values not shown", page.file.src_uri, len(entries), dropped)
+        log.debug("%s: %d numbers", page.file.src_uri, len(entries))
     return ledger.strip_markers(html)
 
 

@@ -1,8 +1,17 @@
-"""Replace ``{{ key }}`` in page Markdown with values computed by servingmath.
+"""Replace ``{{ key }}`` in page Markdown with values computed by servingmath, under both
+constant sets (``book``: the chapter's own constants; ``spec``: vendor figures).
 
 * ``{{ q2.batch }}``       the value as text (formatted by ``servingmath.units.fmt``)
 * ``{{ q2.batch|tex }}``   the same value as TeX, for formulas
 * ``{{ errata:q2 }}``      the errata notes for question 2 (may be empty)
+* ``{{ errata-table:list }}`` a table of the errata page (``summary``, ``list``,
+  ``inconsistencies``, ``constants``, or a section id)
+
+Where the two sets give the same text, the text is written once. Where they differ, both are
+written, each wrapped in an element the page's constant switch shows or hides
+(``class="sm-c" data-constants="book|spec"``): a ``<span>`` in prose and tables, a copy of the
+whole formula for TeX (inline ``\\( … \\)`` in a span, display math in a ``<div markdown>``).
+Without JavaScript the ``book`` copy shows.
 
 An unknown key, filter or namespace fails the build and names the page. Fenced code blocks
 and inline code are left alone, so code shown to readers is exactly the code that ran.
@@ -15,71 +24,162 @@ from collections.abc import Callable
 
 from mkdocs.exceptions import PluginError
 
+SETS = ("book", "spec")
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 # Fenced blocks (``` or ~~~, any indent) and inline code spans are not touched.
 CODE = re.compile(r"(^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\2[ \t]*$|`[^`\n]+`)", re.M | re.S)
 KEY = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+# TeX regions: display ($$ … $$, \[ … \], \begin{…} … \end{…}) and inline (\( … \)).
+DISPLAY_MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\begin\{([A-Za-z*]+)\}.*?\\end\{\1\}", re.S)
+INLINE_MATH = re.compile(r"\\\(.*?\\\)", re.S)
 
 
 def _namespaces() -> dict[str, Callable[[str], str]]:
     from servingmath.book import errata
 
-    return {"errata": errata.note_markdown}
+    return {"errata": errata.note_markdown, "errata-table": errata.table_markdown}
 
 
-def resolve(expr: str, where: str) -> str:
-    """The replacement text for one placeholder expression; raises PluginError if unknown."""
+def _ledger():  # the same module object the number_ledger hook activates (re-imported per build)
+    from servingmath.book import ledger
+
+    return ledger
+
+
+def _namespace(expr: str, where: str) -> str:
+    space, _, arg = expr.partition(":")
+    handlers = _namespaces()
+    if space.strip() not in handlers:
+        raise PluginError(f"{where}: unknown placeholder namespace in '{{{{ {expr} }}}}'")
+    try:
+        text = handlers[space.strip()](arg.strip())
+    except (KeyError, ValueError) as e:
+        raise PluginError(f"{where}: placeholder '{{{{ {expr} }}}}' failed: {e}") from e
+    ledger = _ledger()
+    ledger.cite_text(ledger.active(), f"{space.strip()}:{arg.strip()}", text, constants="book")
+    return text
+
+
+def resolve(expr: str, where: str, constants: str = "book") -> str:
+    """The replacement text for one placeholder under one constant set; raises PluginError if unknown."""
     from servingmath.book.registry import all_values
 
     if ":" in expr:
-        space, _, arg = expr.partition(":")
-        handlers = _namespaces()
-        if space.strip() not in handlers:
-            raise PluginError(f"{where}: unknown placeholder namespace in '{{{{ {expr} }}}}'")
-        try:
-            return handlers[space.strip()](arg.strip())
-        except (KeyError, ValueError) as e:
-            raise PluginError(f"{where}: placeholder '{{{{ {expr} }}}}' failed: {e}") from e
+        return _namespace(expr, where)
     key, _, flt = expr.partition("|")
     key, flt = key.strip(), flt.strip()
     if not KEY.match(key):
         raise PluginError(f"{where}: malformed placeholder '{{{{ {expr} }}}}'")
-    values = all_values()
+    values = all_values(constants)
     if key not in values:
         raise PluginError(f"{where}: unknown placeholder '{{{{ {key} }}}}' (not defined in servingmath)")
     if flt not in ("", "tex"):
         raise PluginError(f"{where}: unknown filter '|{flt}' in '{{{{ {expr} }}}}' (allowed: |tex)")
     shown = values[key]
-    text = shown.tex if flt == "tex" else shown.text
-    from servingmath.book import ledger
-
-    ledger.cite(f"{key}|tex" if flt else key, shown.value, shown.unit, text)  # -> site/numbers.json
-    return text
+    return shown.tex if flt == "tex" else shown.text
 
 
-def _indented(text: str, markdown: str, pos: int) -> str:
-    """Indent the continuation lines of a multi-line replacement (an errata note inside an
-    answer admonition) like the line the placeholder at ``pos`` sits on."""
+def _cite(expr: str, constants: str) -> None:
+    """Record a shown registry value in the page's ledger (book always, spec where it differs)."""
+    from servingmath.book.registry import all_values
+
+    key, _, flt = expr.partition("|")
+    shown = all_values(constants)[key.strip()]
+    label = f"{key.strip()}|tex" if flt.strip() else key.strip()
+    text = shown.tex if flt.strip() else shown.text
+    ledger = _ledger()
+    ledger.cite(ledger.active(), label, shown.value, shown.unit, text, constants=constants)
+
+
+def _indent_of(markdown: str, pos: int) -> str:
     start = markdown.rfind("\n", 0, pos) + 1
-    indent = re.match(r"[ \t]*", markdown[start:pos]).group(0)  # type: ignore[union-attr]
+    return re.match(r"[ \t]*", markdown[start:pos]).group(0)  # type: ignore[union-attr]
+
+
+def _indented(text: str, indent: str) -> str:
+    """Indent the continuation lines of a multi-line replacement like its first line."""
     return text.replace("\n", "\n" + indent) if indent and "\n" in text else text
 
 
-def substitute(markdown: str, where: str) -> str:
-    """Resolve every placeholder outside code."""
+def _variants(render: Callable[[str], str], inline: bool, indent: str) -> str:
+    """``render(constants)`` once if both sets agree, else one wrapped copy per set."""
+    book, spec = (render(k) for k in SETS)
+    if book == spec:
+        return book
+    pairs = zip(SETS, (book, spec), strict=True)
+    if inline:
+        return "".join(f'<span class="sm-c" data-constants="{k}">{t}</span>' for k, t in pairs)
+    blocks = [f'<div class="sm-c" data-constants="{k}" markdown>\n\n{t}\n\n</div>' for k, t in pairs]
+    return _indented("\n\n".join(blocks), indent)
+
+
+def _fill(segment: str, where: str, constants: str) -> str:
+    return PLACEHOLDER.sub(lambda p: resolve(p.group(1), where, constants), segment)
+
+
+def _cite_all(segment: str) -> None:
+    from servingmath.book.registry import all_values
+
+    for p in PLACEHOLDER.finditer(segment):
+        expr = p.group(1)
+        if ":" in expr:
+            continue
+        _cite(expr, "book")
+        key = expr.partition("|")[0].strip()
+        b, s = (all_values(k)[key] for k in SETS)
+        if b.text != s.text or b.tex != s.tex:
+            _cite(expr, "spec")
+
+
+def _prose(segment: str, where: str, markdown: str, offset: int) -> str:
+    """Placeholders outside math: text, or a span per constant set where the sets differ."""
+
+    def one(p: re.Match[str]) -> str:
+        expr = p.group(1)
+        if ":" in expr:
+            return _indented(_namespace(expr, where), _indent_of(markdown, offset + p.start()))
+        _cite_all(p.group(0))
+        return _variants(lambda k: resolve(expr, where, k), inline=True, indent="")
+
+    return PLACEHOLDER.sub(one, segment)
+
+
+def _math_and_prose(segment: str, where: str, markdown: str, offset: int) -> str:
     out: list[str] = []
     pos = 0
+    regions = sorted(
+        [(m, False) for m in DISPLAY_MATH.finditer(segment)]
+        + [(m, True) for m in INLINE_MATH.finditer(segment)],
+        key=lambda r: r[0].start(),
+    )
+    for m, inline in regions:
+        if m.start() < pos:  # inline math inside a display block
+            continue
+        out.append(_prose(segment[pos : m.start()], where, markdown, offset + pos))
+        tex = m.group(0)
+        if PLACEHOLDER.search(tex):
+            for p in PLACEHOLDER.finditer(tex):
+                if ":" in p.group(1):
+                    raise PluginError(f"{where}: '{p.group(0)}' cannot stand inside a formula")
+            _cite_all(tex)
+            indent = _indent_of(markdown, offset + m.start())
+            out.append(_variants(lambda k, tex=tex: _fill(tex, where, k), inline=inline, indent=indent))
+        else:
+            out.append(tex)
+        pos = m.end()
+    out.append(_prose(segment[pos:], where, markdown, offset + pos))
+    return "".join(out)
 
-    def sub(segment: str, offset: int) -> str:
-        return PLACEHOLDER.sub(
-            lambda p: _indented(resolve(p.group(1), where), markdown, offset + p.start()), segment
-        )
 
+def substitute(markdown: str, where: str) -> str:
+    """Resolve every placeholder outside code, under both constant sets."""
+    out: list[str] = []
+    pos = 0
     for m in CODE.finditer(markdown):
-        out.append(sub(markdown[pos : m.start()], pos))
+        out.append(_math_and_prose(markdown[pos : m.start()], where, markdown, pos))
         out.append(m.group(0))
         pos = m.end()
-    out.append(sub(markdown[pos:], pos))
+    out.append(_math_and_prose(markdown[pos:], where, markdown, pos))
     return "".join(out)
 
 

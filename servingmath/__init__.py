@@ -5,9 +5,17 @@
 ...                       weights="int8", kv="int8")
 >>> sm.fmt(step.step_time_s, "s")
 '17.2 ms'
+
+Chip figures come in two named sets: ``spec`` (the vendors', the default) and ``book`` (what
+*How to Scale Your Model* states); pass a chip from either:
+
+>>> book = sm.get_chip("tpu-v5e", constants="book")
+>>> sm.fmt(sm.decode_step("llama3-70b", book, chips=8, batch=32, seq=8192, weights="int8",
+...                       kv="int8").step_time_s, "s")
+'17.4 ms'
 """
 
-from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
+from servingmath.chips import CHIP_SETS, CHIPS, CONSTANT_SETS, Chip, get_chip, slice_chips, slice_name
 from servingmath.dtypes import DTYPES, DType, get_dtype
 from servingmath.errors import DoesNotFitError, InvalidInputError, UnknownNameError
 from servingmath.memory import (
@@ -46,7 +54,7 @@ from servingmath.sweep import DecodeSweep, decode_sweep, decode_sweeps
 from servingmath.units import fmt, num, sci
 
 __all__ = [
-    "CHIPS", "DTYPES", "MODELS", "Chip", "DType", "DecodeStep", "DecodeSweep",
+    "CHIPS", "CHIP_SETS", "CONSTANT_SETS", "DTYPES", "MODELS", "Chip", "DType", "DecodeStep", "DecodeSweep",
     "DoesNotFitError", "InvalidInputError", "MatmulTimes", "MemoryBudget", "Model",
     "Throughput", "UnknownNameError", "completions_per_step", "critical_batch",
     "decode_step", "decode_sweep", "decode_sweeps", "evicted_kv_tokens_per_step", "fmt",

@@ -3,9 +3,12 @@
 Every number comes from the library and is shown through :func:`servingmath.units.fmt`;
 ``--json`` prints one JSON value in base units (bytes, seconds, plain numbers) instead.
 Bad input exits with status 2 and one line on stderr naming the option at fault.
+Every command takes ``--constants book|spec`` (the chip figures: the book's, or the vendors',
+by default ``spec``) and says which set it used.
 
 >>> main(["decode", "--model", "llama3-70b", "--chip", "tpu-v5e", "--chips", "8", "--batch", "32",
 ...       "--seq", "8192", "--weights", "int8", "--kv", "int8"])
+常数：厂商规格（--constants spec）
 模型：LLaMA 3-70B（权重 int8，KV 缓存 int8，计算 bf16）
 芯片：8 × TPU v5e
 批大小：32，序列长度：8,192，解码长度：512
@@ -27,7 +30,17 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, NoReturn
 
-from servingmath.chips import CHIPS, Chip, get_chip, slice_chips, slice_name
+from servingmath.chips import (
+    CHIP_SETS,
+    CONSTANT_LABELS,
+    CONSTANT_SETS,
+    DEFAULT_CONSTANTS,
+    Chip,
+    check_constants,
+    get_chip,
+    slice_chips,
+    slice_name,
+)
 from servingmath.dtypes import DType, get_dtype
 from servingmath.errors import (
     MAX_BATCH,
@@ -64,6 +77,7 @@ PARAM_FOR_OPTION = {
     "--tokens": "tokens",
     "--mfu": "mfu",
     "--compute": "compute",
+    "--constants": "constants",
 }
 OPTION_FOR_PARAM = {param: option for option, param in PARAM_FOR_OPTION.items()}
 
@@ -126,9 +140,27 @@ def _model(text: str) -> Model:
         return get_model(text)
 
 
-def _chip(text: str) -> Chip:
+def _constants(args: argparse.Namespace) -> str:
+    with _blame("--constants"):
+        return check_constants(args.constants)
+
+
+def _chip(text: str, args: argparse.Namespace) -> Chip:
+    constants = _constants(args)
     with _blame("--chip"):
-        return get_chip(text)
+        return get_chip(text, constants=constants)
+
+
+def _constants_line(constants: str) -> str:
+    return f"常数：{CONSTANT_LABELS[constants]}（--constants {constants}）"
+
+
+def _with_constants(report: Report, constants: str) -> Report:
+    """Say which constant set a command used: a first line, and a field in the JSON object."""
+    data, lines = report
+    if isinstance(data, dict):
+        data = {"constants": constants, **data}
+    return data, [_constants_line(constants), *lines]
 
 
 def _dtype(option: str, text: str) -> DType:
@@ -171,21 +203,36 @@ def _chip_json(c: Chip) -> Json:
     return data
 
 
+_WRAP = {"axis16": "长度为 16 的轴有环回链路", "cube4": "4 的倍数长的轴有环回链路", "switch": "交换机全连接"}
+
+
+def _hbm_text(c: Chip) -> str:
+    """HBM as each set states it: GiB (the physical size) under spec, GB under book; bytes beside."""
+    system = "iec" if c.constants == "spec" else "si"
+    return f"{fmt(c.hbm_bytes, 'B', system=system)}（{fmt(c.hbm_bytes, sig=6)} 字节）"
+
+
 def _chip_lines(c: Chip) -> list[str]:
     fp8 = fmt(c.fp8_flops, "FLOP/s") if c.fp8_flops is not None else "不支持"
     price = f"{fmt(c.price_per_hour, '$')} / 芯片·小时" if c.price_per_hour is not None else "无公开价格"
+    rows = [
+        ("bf16 算力", fmt(c.bf16_flops, "FLOP/s"), "bf16_flops"),
+        ("int8 算力", fmt(c.int8_ops, "OP/s"), "int8_ops"),
+        ("fp8 算力", fp8, "fp8_flops"),
+        ("HBM 容量", _hbm_text(c), "hbm_bytes"),
+        ("HBM 带宽", fmt(c.hbm_bw, "B/s"), "hbm_bw"),
+        ("互联带宽（每条链路，双向）", f"{fmt(c.ici_bw, 'B/s')}；{_WRAP[c.wraparound]}", "ici_bw"),
+        ("价格", price, "price_per_hour"),
+    ]
     return [
         f"{c.key}：{c.name}",
-        f"  bf16 算力：{fmt(c.bf16_flops, 'FLOP/s')}；int8：{fmt(c.int8_ops, 'OP/s')}；fp8：{fp8}",
-        f"  HBM 容量：{_bytes(c.hbm_bytes)}；HBM 带宽：{fmt(c.hbm_bw, 'B/s')}",
-        f"  互联带宽（每条链路，双向）：{fmt(c.ici_bw, 'B/s')}",
-        f"  价格：{price}",
+        *(f"  {label}：{value}  [来源：{c.source(field)}]" for label, value, field in rows),
         f"  切片：{', '.join(slice_name(s) for s in c.slices)}",
     ]
 
 
 def cmd_chips(args: argparse.Namespace) -> Report:
-    chips = list(CHIPS.values())
+    chips = list(CHIP_SETS[_constants(args)].values())
     lines = [line for c in chips for line in _chip_lines(c)]
     return [_chip_json(c) for c in chips], lines
 
@@ -221,7 +268,7 @@ def cmd_models(args: argparse.Namespace) -> Report:
 
 
 def cmd_memory(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model(args.model), _chip(args.chip, args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     batch = _count("--batch", args.batch, MAX_BATCH)
     seq = _count("--seq", args.seq, MAX_SEQ)
@@ -273,7 +320,7 @@ def _price_line(usd: float | None, c: Chip) -> str:
 
 
 def cmd_decode(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model(args.model), _chip(args.chip, args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     chips = _count("--chips", args.chips, MAX_CHIPS)
@@ -322,7 +369,7 @@ def cmd_decode(args: argparse.Namespace) -> Report:
 
 
 def cmd_fit(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model(args.model), _chip(args.chip, args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     seq = _count("--seq", args.seq, MAX_SEQ)
@@ -376,7 +423,7 @@ def cmd_fit(args: argparse.Namespace) -> Report:
 
 
 def cmd_prefill(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip)
+    m, c = _model(args.model), _chip(args.chip, args)
     compute = _compute(args.compute, c)
     chips = _count("--chips", args.chips, MAX_CHIPS)
     tokens = _count("--tokens", args.tokens, MAX_TOKENS)
@@ -420,6 +467,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     common = _Parser(add_help=False, allow_abbrev=False)
     common.add_argument("--json", action="store_true", help="输出一个 JSON 值（字节、秒等基本单位）")
+    common.add_argument(
+        "--constants",
+        default=DEFAULT_CONSTANTS,
+        metavar="SET",
+        help=f"芯片常数：book（原书常数）或 spec（厂商规格，默认 {DEFAULT_CONSTANTS}）"
+        f"；可选 {', '.join(CONSTANT_SETS)}",
+    )
 
     def add(name: str, run: Callable[[argparse.Namespace], Report], text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=text, description=text, allow_abbrev=False)
@@ -474,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        data, lines = args.run(args)
+        data, lines = _with_constants(args.run(args), _constants(args))
         if args.json or args.json_first:
             out = json.dumps(data, ensure_ascii=False, allow_nan=False, indent=2)
         else:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from servingmath.book import ledger
 from servingmath.errors import InvalidInputError
 
 KB, MB, GB, TB = 1e3, 1e6, 1e9, 1e12
@@ -56,9 +55,7 @@ def num(value: float, sig: int = 3) -> str:
     >>> num(96.0)
     '96'
     """
-    text = _num(_check(value), sig)
-    ledger.note_format(value, "", text)  # records only while a page's ledger is active
-    return text
+    return _num(_check(value), sig)
 
 
 def _num(x: float, sig: int) -> str:
@@ -79,9 +76,7 @@ def sci(value: float, sig: int = 3, style: Style = "text") -> str:
     >>> sci(5.91e17, 2, style="latex")
     '5.9 \\\\times 10^{17}'
     """
-    text = _sci(_check(value), sig, style)
-    ledger.note_format(value, "", text)  # records only while a page's ledger is active
-    return text
+    return _sci(_check(value), sig, style)
 
 
 def _sci(x: float, sig: int, style: Style) -> str:
@@ -123,9 +118,7 @@ def fmt(
     ...
     servingmath.errors.InvalidInputError: value to format must be a finite number, got nan
     """
-    text = _fmt(_check(value), unit, sig, system, style)
-    ledger.note_format(value, unit, text)  # records only while a page's ledger is active
-    return text
+    return _fmt(_check(value), unit, sig, system, style)
 
 
 def _fmt(x: float, unit: str, sig: int, system: System, style: Style) -> str:

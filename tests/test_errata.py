@@ -114,7 +114,8 @@ def test_printed_text_and_value_agree(seed_text: str) -> None:
             bad.append(f"{e.id}: printed text {e.printed!r} must hold exactly one number, found {tokens}")
             continue
         want = errata.significant_digits(tokens[0])
-        got = errata.value_digits(e.printed_value, e.sig).strip("0")
+        value = e.printed_value / 1.024 if e.kb_is_kib else e.printed_value  # "160KB" read as 160 KiB
+        got = errata.value_digits(value, e.sig).strip("0")
         if want != got or len(want) > e.sig:
             bad.append(f"{e.id}: printed {e.printed!r} but printed_value {e.printed_value!r} at sig={e.sig}")
     assert not bad, "\n".join(bad)
@@ -124,13 +125,80 @@ def test_keys_and_reasons_resolve() -> None:
     vals = errata.values()
     for e in DATA.entries:
         errata.computed(e, vals)
-        for text in (e.reason, e.reason_en):
+        for text in (e.reason, e.reason_en, e.note):
             if text:
                 assert "{{" not in errata.render(text, vals), e.id
 
 
 def test_calc_keys_do_not_shadow_the_registry() -> None:
-    assert not set(errata.calc_values()) & set(all_values())
+    assert not set(errata.calc_values()) & set(all_values("book"))
+
+
+def _spec_values() -> dict:
+    from servingmath.book.chapter import chapter_chip
+
+    return {**all_values("spec"), **errata.calc_values(chapter_chip("spec"))}
+
+
+def misclassified(entries, book: dict, spec: dict) -> list[str]:
+    """Entries whose class contradicts the rule: an erratum must be wrong under the chapter's own
+    constants (``book``), never only under ``spec``; an agreeing entry must agree under ``book``."""
+    bad = []
+    for e in entries:
+        ok_book, ok_spec = errata.agrees_under(e, book), errata.agrees_under(e, spec)
+        if e.status == "erratum" and ok_book:
+            why = "an erratum only under spec" if not ok_spec else "agrees under book"
+            bad.append(f"{e.id}: called an erratum, but {why}")
+        if e.status != "erratum" and not ok_book and e.status != "inconsistency":
+            bad.append(f"{e.id}: wrong under book, but called {e.status!r}")
+        if e.status == "agrees" and not ok_book:
+            bad.append(f"{e.id}: called 'agrees', but wrong under book")
+    return bad
+
+
+def test_errata_are_mistakes_under_the_books_own_constants() -> None:
+    """The issue's rule: no entry is an erratum only because of a vendor constant, and no entry
+    that agrees under the book's constants is called an erratum (and vice versa)."""
+    bad = misclassified(DATA.entries, errata.values(), _spec_values())
+    assert not bad, "\n".join(bad)
+    assert any(
+        errata.agrees_under(e, errata.values()) and not errata.agrees_under(e, _spec_values())
+        for e in DATA.entries
+    ), "some printed number should agree under book but not under spec (the point of two sets)"
+
+
+def test_the_classification_check_can_fail() -> None:
+    """An entry that agrees under book but not under spec, called an erratum, is reported."""
+    import dataclasses
+
+    e = errata.entry("q5.bf16.max_batch")  # 43: right under the book's 16e9 B, 50 under 16 GiB
+    assert errata.agrees_under(e, errata.values()) and not errata.agrees_under(e, _spec_values())
+    wrong = dataclasses.replace(e, status="erratum", category="单位混用", reason="x")
+    assert misclassified([wrong], errata.values(), _spec_values()) == [
+        "q5.bf16.max_batch: called an erratum, but an erratum only under spec"
+    ]
+    right = dataclasses.replace(errata.entry("q2.min_chips"), status="agrees", category=None, reason=None)
+    assert misclassified([right], errata.values(), _spec_values())
+
+
+def test_acceptance_numbers_under_each_set() -> None:
+    """Issue 11's acceptance, computed here from the book's stated figures by plain arithmetic."""
+    from servingmath.book.chapter import values
+
+    book, spec = values("book"), values("spec")
+    hbm, kv_int8 = 16e9, 2 * 8 * 128 * 80  # the book: "16GB" per v5e; K=8, H=128, L=80, int8 KV
+    for d, w, chips in (("bf16", 2, 16), ("int8", 1, 8), ("int4", 0.5, 4)):
+        want = int((chips * hbm - 70e9 * w) // (8192 * kv_int8 * w))
+        assert book[f"q5.{d}.max_batch"].value == want == 43
+        assert spec[f"q5.{d}.max_batch"].value > want  # 16 GiB holds more
+    total = 70e9 + 32 * 8192 * kv_int8
+    assert book["q2.min_chips"].value == -(-total // hbm) == 8
+    assert errata.entry("q2.min_chips").status == "erratum" and errata.entry("q2.min_chips").printed == "7"
+    assert 0.01715 <= book["q3.step.8"].value < 0.01745  # "about 17.2-17.4 ms"
+    assert book["q3.step.8"].value == pytest.approx(total / (8 * 8.1e11))
+    assert book["q9.t_ici"].value == pytest.approx(2 * 64 * 8192 / (2 * 4.5e10))  # 11.65 μs, one way per axis
+    assert book["q9.t_ici"].text == "11.65 μs"
+    assert spec["q3.step.8"].value < book["q3.step.8"].value  # 8.19e11 B/s is faster
 
 
 def test_stored_status_matches_todays_numbers() -> None:
@@ -164,14 +232,24 @@ def test_every_question_with_an_answer_has_a_section() -> None:
         assert errata.section(q).anchor == f"errata-{q}"
 
 
-def test_note_lists_each_erratum_once_and_links_to_the_errata_page() -> None:
+def test_note_lists_each_erratum_once_and_links_to_its_row() -> None:
     note = errata.note_markdown("q2")
-    assert note.startswith('!!! warning "勘误"')
-    assert "原文印作 41.9GB，按本站计算为 42.9 GB（单位混用" in note
-    assert note.count("原文印作 160KB") == 1
-    assert note.rstrip().endswith("(../errata.md#errata-q2)")
+    book, spec = note.split('<div class="sm-c" data-constants="spec" markdown>')
+    assert '!!! warning "勘误"' in book
+    assert "原文印作 41.9GB，按原书常数应为 42.9 GB（单位混用" in book
+    assert book.count("原文印作 7，") == 1
+    assert f"(../errata.md#{errata.row_anchor(errata.entry('q2.min_chips'))})" in book
+    assert "(../errata.md#errata-q2)" in spec  # under spec: where to find the errata
     # every line of the admonition body is indented, so the note can sit inside an answer block
-    assert all(line.startswith("    ") for line in note.splitlines()[2:] if line)
+    body = book.split('!!! warning "勘误"')[1].split("</div>")[0]
+    assert all(line.startswith("    ") for line in body.splitlines() if line)
+
+
+def test_every_erratum_and_inconsistency_row_has_an_anchor() -> None:
+    listed = errata.list_markdown() + errata.inconsistency_markdown()
+    for e in DATA.entries:
+        if e.status != "agrees":
+            assert f'id="{errata.row_anchor(e)}"' in listed, e.id
 
 
 def test_notes_for_questions_without_errata_are_empty() -> None:
@@ -187,7 +265,7 @@ def test_errata_page_has_a_heading_and_a_table_for_every_section() -> None:
     page = (ROOT / "docs" / "errata.md").read_text(encoding="utf-8")
     for s in DATA.sections:
         assert f"## {s.title} {{ #{s.anchor} }}" in page, f"docs/errata.md lacks the heading of {s.id}"
-        assert f'section_markdown("{s.id}")' in page
+        assert f"{{{{ errata-table:{s.id} }}}}" in page
         table = errata.section_markdown(s.id)
         assert table.count("\n") == sum(e.question == s.id for e in DATA.entries) + 1
     assert "{{" not in errata.list_markdown() + errata.summary_markdown()
@@ -200,7 +278,10 @@ def test_built_errata_page_and_notes(built_site: Path) -> None:
         assert f'id="{s.anchor}"' in page, s.anchor
     assert "41.9GB" in page and "42.9 GB" in page
     assert "\\(" not in page  # printed formulas became MathML
+    for e in DATA.entries:
+        if e.status != "agrees":
+            assert f'id="{errata.row_anchor(e)}"' in page, e.id
     chapter_pages = sorted((built_site / "chapter").glob("*/index.html"))
-    notes = [p for p in chapter_pages if "errata/#errata-q" in p.read_text(encoding="utf-8")]
+    notes = [p for p in chapter_pages if "errata/#erratum-q" in p.read_text(encoding="utf-8")]
     if any("{{ errata:" in p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "chapter").glob("*.md")):
         assert notes, "chapter pages use {{ errata:qN }} but no note links to the errata page"

@@ -30,10 +30,14 @@ from pathlib import Path
 from IPython.display import HTML, Markdown, display
 
 import servingmath as sm
-from servingmath.book.chapter import CHIP, Q2, Q7
-from servingmath.book.chip_compare import CHIPS, serving_row
+from servingmath.book.chapter import Q2, Q7, chapter_chip
+from servingmath.book.chip_compare import chips_under, serving_row
 
 fmt = sm.fmt
+# "book": the chapter's own constants (16e9 B of HBM, 8.1e11 B/s for TPU v5e); "spec": the vendors' figures.
+CONSTANTS = "book"
+CHIP = chapter_chip(CONSTANTS)
+CHIPS = chips_under(CONSTANTS)
 
 
 def table(header: list[str], rows: list[list[object]]) -> Markdown:

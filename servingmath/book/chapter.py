@@ -4,17 +4,20 @@ Question statements, answers, tables and formulas on the chapter pages all take 
 numbers from here (through ``{{ key }}`` placeholders) or from answer blocks that call the
 same library functions with the same scenario constants.
 
->>> v = values()
->>> v["q2.total_bytes"].text, v["q2.slice"].text, v["q3.step.8"].text
-('113 GB', '4x2', '17.2 ms')
+>>> book, spec = values("book"), values("spec")
+>>> book["q2.total_bytes"].text, book["q2.min_chips"].text, book["q3.step.8"].text
+('113 GB', '8', '17.4 ms')
+>>> spec["q2.min_chips"].text, spec["q3.step.8"].text
+('7', '17.2 ms')
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from servingmath.book.shown import Shown, as_registry, shown
-from servingmath.chips import H100, TPU_V5E, TPU_V5P, Chip, slice_chips, slice_name
+from servingmath.chips import CONSTANT_LABELS, Chip, check_constants, get_chip, slice_chips, slice_name
 from servingmath.dtypes import BF16, INT4, INT8, DType
 from servingmath.memory import (
     hbm_left_for_kv,
@@ -42,10 +45,30 @@ from servingmath.roofline import (
     throughput,
 )
 from servingmath.sharding import mlp_matmul_times, tp_limit_bandwidth_bound, tp_limit_compute_bound
+from servingmath.units import fmt
 
 MODEL: Model = LLAMA3_70B
-CHIP: Chip = TPU_V5E
-HARDWARE: tuple[Chip, ...] = (H100, TPU_V5P, TPU_V5E)  # the chapter's hardware table
+CHIP_KEY = "tpu-v5e"
+HARDWARE: tuple[str, ...] = ("h100", "tpu-v5p", "tpu-v5e")  # the chapter's hardware table
+# The book's inference chapter: beta = W_hbm / W_ici "is usually around 8 for TPU v5e and TPU
+# v6e"; question 9 uses this rounded figure in Y < F / (8 B).
+BETA_STATED = 8
+# The chapter states one constant twice with different values. ``book`` takes the book's
+# hardware table (servingmath.chips); this is the chapter's other figure, used in question 6
+# ("16GB / 8.2e11"), its reference code (8.20e11) and its B_crit of 240 / 120 (1.97e14 / 8.2e11).
+# The errata check a printed number against it only to tell an inconsistency from a mistake.
+BOOK_ALTERNATIVE_HBM_BW = 8.2e11
+
+
+def chapter_chip(constants: str) -> Chip:
+    """The chapter's chip (TPU v5e) under a constant set: ``"book"`` for the chapter's pages.
+
+    >>> chapter_chip("book").hbm_bw, chapter_chip("spec").hbm_bw
+    (810000000000.0, 819000000000.0)
+    """
+    return get_chip(CHIP_KEY, constants=check_constants(constants))
+
+
 DTYPES: tuple[DType, ...] = (BF16, INT8, INT4)  # questions 5, 7, 8
 
 
@@ -102,6 +125,14 @@ class Q11:
     batch = 32
 
 
+@dataclass(frozen=True)
+class Q12:
+    # The question's premise: "生成：19ms/step，批次 32". The English original says this is the
+    # step of question 7's largest batch (43, on the 4x2), called 32; a premise, not a result.
+    step_s = 0.019
+    gen_chips = 8  # question 3's 4x2 generate server
+
+
 def _b(key: str, value: float, sig: int = 3) -> Shown:
     return shown(key, value, "B", sig=sig)
 
@@ -131,26 +162,56 @@ def model_values() -> list[Shown]:
     return out
 
 
-def hardware_values() -> list[Shown]:
-    out: list[Shown] = []
-    for c in HARDWARE:
-        k = c.key.removeprefix("tpu-")
+def hardware_values(c: Chip) -> list[Shown]:
+    out: list[Shown] = [shown("hw.constants", CONSTANT_LABELS[c.constants])]
+    for h in (get_chip(key, constants=c.constants) for key in HARDWARE):
+        k = h.key.removeprefix("tpu-")
         out += [
-            shown(f"hw.{k}.flops", c.bf16_flops, "FLOP/s"),
-            shown(f"hw.{k}.price", c.price_per_hour or 0.0, "$"),
-            shown(f"hw.{k}.flops_per_usd", c.flops_per_dollar(), "FLOPs/$", sig=2),
+            shown(f"hw.{k}.flops", h.bf16_flops, "FLOP/s"),
+            shown(f"hw.{k}.price", h.price_per_hour or 0.0, "$"),
+            shown(f"hw.{k}.flops_per_usd", h.flops_per_dollar(), "FLOPs/$", sig=2),
         ]
     out += [
-        shown("hw.v5e.hbm", CHIP.hbm_bytes, "B", system="iec"),
-        shown("hw.v5e.hbm_gb", CHIP.hbm_bytes, "B"),
-        shown("hw.v5e.int8_over_bf16", CHIP.int8_ops / CHIP.bf16_flops),
-        shown("hw.v5e.hbm_bw", CHIP.hbm_bw, "B/s"),
-        shown("hw.v5e.int8", CHIP.int8_ops, "OP/s"),
+        # as each set states it: "16GB" (16e9 B) in the book, 16 GiB physical in the spec
+        shown("hw.v5e.hbm", c.hbm_bytes, "B", system="iec" if c.constants == "spec" else "si"),
+        shown("hw.v5e.hbm_gb", c.hbm_bytes, "B"),
+        # "16 GB" in the book; "16 GiB = 17.2 GB" in the spec
+        shown(
+            "hw.v5e.hbm_desc",
+            fmt(c.hbm_bytes, "B")
+            if c.constants != "spec"
+            else f"{fmt(c.hbm_bytes, 'B', system='iec')}（= {fmt(c.hbm_bytes, 'B')}）",
+        ),
+        shown("hw.v5e.int8_over_bf16", c.int8_ops / c.bf16_flops),
+        shown("hw.v5e.hbm_bw", c.hbm_bw, "B/s"),
+        shown("hw.v5e.int8", c.int8_ops, "OP/s"),
     ]
     return out
 
 
-def q1_values() -> list[Shown]:
+def constant_set_values() -> list[Shown]:
+    """Both constant sets side by side (``set.book.*``, ``set.spec.*``): the same under either set,
+    for the tables that compare them."""
+    out: list[Shown] = []
+    for k in ("book", "spec"):
+        c = chapter_chip(k)
+        system = "iec" if k == "spec" else "si"
+        out += [
+            shown(f"set.{k}.label", CONSTANT_LABELS[k]),
+            shown(f"set.{k}.v5e.hbm", c.hbm_bytes, "B", system=system),
+            shown(f"set.{k}.v5e.hbm_bytes", c.hbm_bytes, "B"),
+            shown(f"set.{k}.v5e.hbm_bw", c.hbm_bw, "B/s"),
+            shown(f"set.{k}.v5e.flops", c.bf16_flops, "FLOP/s"),
+            shown(f"set.{k}.v5e.int8", c.int8_ops, "OP/s"),
+            shown(f"set.{k}.v5e.ici_bw", c.ici_bw, "B/s"),
+            shown(f"set.{k}.v5e.ici_oneway", c.ici_bw / 2, "B/s"),
+            shown(f"set.{k}.v5e.price", c.price_per_hour or 0.0, "$"),
+        ]
+    out.append(shown("set.alt.v5e.hbm_bw", BOOK_ALTERNATIVE_HBM_BW, "B/s"))
+    return out
+
+
+def q1_values(c: Chip) -> list[Shown]:
     per_token = kv_bytes_per_token(MODEL, Q1.kv)
     per_seq = per_token * Q1.seq
     total = kv_cache_bytes(MODEL, Q1.kv, batch=Q1.batch, seq=Q1.seq)
@@ -168,14 +229,15 @@ def q1_values() -> list[Shown]:
         _b("q1.kv_total", total),
         _b("q1.params", params),
         _b("q1.total_bytes", total + params),
-        shown("q1.chips_exact", (total + params) / CHIP.hbm_bytes),
-        shown("q1.min_chips", min_chips(total + params, CHIP)),
+        shown("q1.chips_exact", (total + params) / c.hbm_bytes),
+        shown("q1.min_chips", min_chips(total + params, c)),
     ]
 
 
-def q2_values() -> list[Shown]:
-    b = memory_budget(MODEL, CHIP, weights=Q2.weights, kv=Q2.kv, batch=Q2.batch, seq=Q2.seq)
-    big = CHIP.smallest_slice(b.slice_chips + 1)
+def q2_values(c: Chip) -> list[Shown]:
+    b = memory_budget(MODEL, c, weights=Q2.weights, kv=Q2.kv, batch=Q2.batch, seq=Q2.seq)
+    big = c.smallest_slice(b.slice_chips + 1)
+    exact = b.min_chips == b.slice_chips
     return [
         shown("q2.batch", Q2.batch),
         shown("q2.seq", Q2.seq, sig=6),
@@ -185,8 +247,9 @@ def q2_values() -> list[Shown]:
         shown("q2.bytes_per_param", Q2.weights.bytes),
         _b("q2.param_bytes", b.param_bytes),
         _b("q2.total_bytes", b.total_bytes),
-        shown("q2.chips_exact", b.total_bytes / CHIP.hbm_bytes, sig=3),
+        shown("q2.chips_exact", b.total_bytes / c.hbm_bytes, sig=3),
         shown("q2.min_chips", b.min_chips),
+        shown("q2.fit_text", f"{fmt(b.min_chips)} 张" + ("正好是一个拓扑" if exact else "凑不成一个拓扑")),
         shown("q2.slice", b.slice_name),
         shown("q2.slice_chips", b.slice_chips),
         shown("q2.slice_big", slice_name(big)),
@@ -194,26 +257,26 @@ def q2_values() -> list[Shown]:
     ]
 
 
-def _q3_step(chips: int) -> DecodeStep:
+def _q3_step(c: Chip, chips: int) -> DecodeStep:
     return decode_step(
-        MODEL, CHIP, chips=chips, batch=Q2.batch, seq=Q2.seq, weights=Q2.weights, kv=Q2.kv,
+        MODEL, c, chips=chips, batch=Q2.batch, seq=Q2.seq, weights=Q2.weights, kv=Q2.kv,
         compute=Q3.compute,
     )  # fmt: skip
 
 
-def q3_values() -> list[Shown]:
-    bcrit = critical_batch(CHIP, weights=Q2.weights, compute=Q3.compute)
+def q3_values(c: Chip) -> list[Shown]:
+    bcrit = critical_batch(c, weights=Q2.weights, compute=Q3.compute)
     out = [
         shown("q3.compute", Q3.compute.label),
         shown("q3.bcrit", bcrit),
         shown("q3.bound", "带宽受限" if Q2.batch < bcrit else "计算受限"),
     ]
     for n in Q3.chips:
-        step = _q3_step(n)
-        t = throughput(step, decode_len=Q7.decode_len, chip=CHIP)
+        step = _q3_step(c, n)
+        t = throughput(step, decode_len=Q7.decode_len, chip=c)
         out += [
             shown(f"q3.chips.{n}", n),
-            shown(f"q3.slice.{n}", slice_name(CHIP.smallest_slice(n))),
+            shown(f"q3.slice.{n}", slice_name(c.smallest_slice(n))),
             _s(f"q3.step.{n}", step.step_time_s),
             _s(f"q3.param_time.{n}", step.param_time_s),
             _s(f"q3.kv_time.{n}", step.kv_time_s),
@@ -224,79 +287,79 @@ def q3_values() -> list[Shown]:
     return out
 
 
-def q4_values() -> list[Shown]:
+def q4_values(c: Chip) -> list[Shown]:
     out = [
-        shown("q4.c_over_w", CHIP.bf16_flops / CHIP.hbm_bw),
-        shown("q4.c_over_w_int8", CHIP.int8_ops / CHIP.hbm_bw),
+        shown("q4.c_over_w", c.bf16_flops / c.hbm_bw),
+        shown("q4.c_over_w_int8", c.int8_ops / c.hbm_bw),
         *(shown(f"q4.bytes.{d.name}", d.bytes) for d in DTYPES),
     ]
-    for w, c in ((BF16, BF16), (INT8, BF16), (INT8, INT8), (INT4, BF16)):
-        out.append(shown(f"q4.bcrit.{w.name}.{c.name}", critical_batch(CHIP, weights=w, compute=c)))
+    for w, x in ((BF16, BF16), (INT8, BF16), (INT8, INT8), (INT4, BF16)):
+        out.append(shown(f"q4.bcrit.{w.name}.{x.name}", critical_batch(c, weights=w, compute=x)))
     return out
 
 
-def q5_values() -> list[Shown]:
+def q5_values(c: Chip) -> list[Shown]:
     out = [shown("q5.seq", Q5.seq, sig=6)]
     for d in DTYPES:
         p = param_bytes(MODEL, d)
-        n = min_chips(p, CHIP)
-        sl = CHIP.smallest_slice(n)
+        n = min_chips(p, c)
+        sl = c.smallest_slice(n)
         chips = slice_chips(sl)
         out += [
             shown(f"q5.{d.name}.label", d.label),
             _b(f"q5.{d.name}.params", p),
             _kib(f"q5.{d.name}.kv_per_token", kv_bytes_per_token(MODEL, d)),
             _b(f"q5.{d.name}.kv_per_seq", kv_bytes_per_token(MODEL, d) * Q5.seq),
-            shown(f"q5.{d.name}.chips_exact", p / CHIP.hbm_bytes),
+            shown(f"q5.{d.name}.chips_exact", p / c.hbm_bytes),
             shown(f"q5.{d.name}.min_chips", n),
             shown(f"q5.{d.name}.slice", slice_name(sl)),
             shown(f"q5.{d.name}.slice_chips", chips),
-            _b(f"q5.{d.name}.hbm_left", hbm_left_for_kv(MODEL, CHIP, chips=chips, weights=d)),
+            _b(f"q5.{d.name}.hbm_left", hbm_left_for_kv(MODEL, c, chips=chips, weights=d)),
             shown(
                 f"q5.{d.name}.max_batch",
-                max_batch(MODEL, CHIP, chips=chips, weights=d, kv=d, seq=Q5.seq),
+                max_batch(MODEL, c, chips=chips, weights=d, kv=d, seq=Q5.seq),
             ),
         ]
     return out
 
 
-def min_slice_chips(d: DType) -> int:
+def min_slice_chips(c: Chip, d: DType) -> int:
     """Chips in the smallest slice that holds the weights in dtype ``d`` (question 5)."""
-    return slice_chips(CHIP.smallest_slice(min_chips(param_bytes(MODEL, d), CHIP)))
+    return slice_chips(c.smallest_slice(min_chips(param_bytes(MODEL, d), c)))
 
 
-def q6_values() -> list[Shown]:
-    full = CHIP.hbm_bytes / CHIP.hbm_bw
+def q6_values(c: Chip) -> list[Shown]:
+    full = c.hbm_bytes / c.hbm_bw
     int4_params = param_bytes(MODEL, INT4)
-    int4_chips = min_slice_chips(INT4)
+    int4_chips = min_slice_chips(c, INT4)
     out = [
-        _kib("q6.hbm", CHIP.hbm_bytes),
+        shown("q6.hbm", c.hbm_bytes, "B", system="iec" if c.constants == "spec" else "si"),
         _s("q6.full_step", full),
         shown("q6.decode_len", Q7.decode_len),
         _s("q6.request_time", full * Q7.decode_len),
         _b("q6.int4_params", int4_params),
         shown("q6.int4_chips", int4_chips),
-        _s("q6.int4_param_time", int4_params / (int4_chips * CHIP.hbm_bw)),
+        _s("q6.int4_param_time", int4_params / (int4_chips * c.hbm_bw)),
     ]
     for d in DTYPES:
-        step = largest_fitting_step(MODEL, CHIP, chips=min_slice_chips(d), seq=Q5.seq, weights=d, kv=d)
+        step = largest_fitting_step(MODEL, c, chips=min_slice_chips(c, d), seq=Q5.seq, weights=d, kv=d)
         out.append(_s(f"q6.{d.name}.step", step.step_time_s))
     return out
 
 
-def _fitting(d: DType, chips: int) -> tuple[DecodeStep, Throughput]:
+def _fitting(c: Chip, d: DType, chips: int) -> tuple[DecodeStep, Throughput]:
     """The decode step at the largest batch that fits ``chips`` chips in dtype ``d``, and its throughput."""
-    step = largest_fitting_step(MODEL, CHIP, chips=chips, seq=Q5.seq, weights=d, kv=d)
-    return step, throughput(step, decode_len=Q7.decode_len, chip=CHIP)
+    step = largest_fitting_step(MODEL, c, chips=chips, seq=Q5.seq, weights=d, kv=d)
+    return step, throughput(step, decode_len=Q7.decode_len, chip=c)
 
 
-def _qps_rows(prefix: str, chips_for: dict[str, int]) -> list[Shown]:
+def _qps_rows(c: Chip, prefix: str, chips_for: dict[str, int]) -> list[Shown]:
     out: list[Shown] = []
     for d in DTYPES:
         n = chips_for[d.name]
-        step, t = _fitting(d, n)
+        step, t = _fitting(c, d, n)
         out += [
-            shown(f"{prefix}.{d.name}.slice", slice_name(CHIP.smallest_slice(n))),
+            shown(f"{prefix}.{d.name}.slice", slice_name(c.smallest_slice(n))),
             shown(f"{prefix}.{d.name}.chips", n),
             shown(f"{prefix}.{d.name}.batch", step.batch),
             _s(f"{prefix}.{d.name}.step", step.step_time_s),
@@ -309,69 +372,82 @@ def _qps_rows(prefix: str, chips_for: dict[str, int]) -> list[Shown]:
     return out
 
 
-def q7_values() -> list[Shown]:
+def q7_values(c: Chip) -> list[Shown]:
     return [
         shown("q7.decode_len", Q7.decode_len),
-        *_qps_rows("q7", {d.name: min_slice_chips(d) for d in DTYPES}),
+        *_qps_rows(c, "q7", {d.name: min_slice_chips(c, d) for d in DTYPES}),
     ]
 
 
-def q8_values() -> list[Shown]:
-    out = _qps_rows("q8", {d.name: 2 * min_slice_chips(d) for d in DTYPES})
+def q8_values(c: Chip) -> list[Shown]:
+    out = _qps_rows(c, "q8", {d.name: 2 * min_slice_chips(c, d) for d in DTYPES})
     for d in DTYPES:
-        before = _fitting(d, min_slice_chips(d))[1].queries_per_s_per_chip
-        after = _fitting(d, 2 * min_slice_chips(d))[1].queries_per_s_per_chip
+        before = _fitting(c, d, min_slice_chips(c, d))[1].queries_per_s_per_chip
+        after = _fitting(c, d, 2 * min_slice_chips(c, d))[1].queries_per_s_per_chip
         out += [
-            shown(f"q8.{d.name}.bcrit", critical_batch(CHIP, weights=d)),
+            shown(f"q8.{d.name}.bcrit", critical_batch(c, weights=d)),
             shown(f"q8.{d.name}.gain", after / before, sig=2),
         ]
     return out
 
 
-def q9_values() -> list[Shown]:
-    y_c = tp_limit_compute_bound(MODEL, CHIP, n_axes=Q9.n_axes, compute=BF16)
-    y_b = tp_limit_bandwidth_bound(MODEL, CHIP, batch=Q9.batch, weights=Q9.weights, n_axes=Q9.n_axes)
-    t = mlp_matmul_times(MODEL, CHIP, tp=Q9.tp, batch=Q9.batch, weights=Q9.weights, n_axes=Q9.n_axes)
-    ok = max(n for n in (slice_chips(s) for s in CHIP.slices) if n <= y_c)
+def q9_values(c: Chip) -> list[Shown]:
+    y_c = tp_limit_compute_bound(MODEL, c, n_axes=Q9.n_axes, compute=BF16)
+    y_c_open = tp_limit_compute_bound(MODEL, c, n_axes=Q9.n_axes, compute=BF16, wraparound=False)
+    y_b = tp_limit_bandwidth_bound(MODEL, c, batch=Q9.batch, weights=Q9.weights, n_axes=Q9.n_axes)
+    y_b_open = tp_limit_bandwidth_bound(
+        MODEL, c, batch=Q9.batch, weights=Q9.weights, n_axes=Q9.n_axes, wraparound=False
+    )
+    t = mlp_matmul_times(MODEL, c, tp=Q9.tp, batch=Q9.batch, weights=Q9.weights, n_axes=Q9.n_axes)
+    ok = max(n for n in (slice_chips(s) for s in c.slices) if n <= y_c)
+    mesh = c.smallest_slice(Q9.tp)
     return [
-        shown("q9.slice", slice_name(CHIP.smallest_slice(Q9.tp))),
+        shown("q9.beta_stated", BETA_STATED),
+        shown("q9.y_beta_stated", MODEL.F / (BETA_STATED * Q9.batch)),
+        shown("q9.y_compute_open", y_c_open),
+        shown("q9.y_bandwidth_open", y_b_open),
+        shown("q9.ici_oneway", c.ici_bw / 2, "B/s"),
+        shown("q9.axes_bw", sum(c.ici_axis_bw(x) for x in mesh), "B/s"),
+        shown("q9.wraps", "有" if all(c.has_wraparound(x) for x in mesh) else "没有"),
+        shown("q9.act_bytes_total", BF16.bytes * Q9.batch * MODEL.D, "B"),
+        shown("q9.slice", slice_name(c.smallest_slice(Q9.tp))),
         shown("q9.tp", Q9.tp),
         shown("q9.F", MODEL.F, sig=6),
         shown("q9.n_axes", Q9.n_axes),
-        shown("q9.c_over_w", CHIP.bf16_flops / CHIP.ici_bw),
-        shown("q9.ici_bw", CHIP.ici_bw, "B/s"),
+        shown("q9.c_over_w", c.bf16_flops / c.ici_bw),
+        shown("q9.ici_bw", c.ici_bw, "B/s"),
         shown("q9.y_compute", y_c),
         shown("q9.y_ok", ok),
-        shown("q9.y_ok_slice", slice_name(CHIP.smallest_slice(ok))),
+        shown("q9.y_ok_slice", slice_name(c.smallest_slice(ok))),
         shown("q9.batch", Q9.batch),
-        shown("q9.hbm_over_ici", CHIP.hbm_bw / CHIP.ici_bw),
+        shown("q9.hbm_over_ici", c.hbm_bw / c.ici_bw),
         shown("q9.y_bandwidth", y_b),
         shown("q9.weight_bytes", Q9.weights.bytes),
         shown("q9.act_bytes", BF16.bytes),
         shown(
             "q9.y_bandwidth_int8",
-            tp_limit_bandwidth_bound(MODEL, CHIP, batch=Q9.batch, weights=INT8, n_axes=Q9.n_axes),
+            tp_limit_bandwidth_bound(MODEL, c, batch=Q9.batch, weights=INT8, n_axes=Q9.n_axes),
         ),
-        _s("q9.t_ici", t.t_ici_s, sig=2),
-        _s("q9.t_hbm", t.t_hbm_s, sig=2),
-        _s("q9.t_math", t.t_math_s, sig=2),
+        _s("q9.t_ici", t.t_ici_s, sig=4),
+        _s("q9.t_hbm", t.t_hbm_s, sig=3),
+        _s("q9.t_math", t.t_math_s, sig=3),
         shown("q9.bottleneck", {"ici": "ICI", "hbm": "HBM 带宽", "math": "算力"}[t.bottleneck]),
     ]
 
 
-def q10_latency() -> float:
-    return prefill_latency(MODEL, CHIP, chips=Q10.chips, tokens=Q10.tokens, mfu=Q10.mfu)
+def q10_latency(c: Chip) -> float:
+    return prefill_latency(MODEL, c, chips=Q10.chips, tokens=Q10.tokens, mfu=Q10.mfu)
 
 
-def q10_values() -> list[Shown]:
+def q10_values(c: Chip) -> list[Shown]:
     return [
         shown("q10.tokens", Q10.tokens, sig=6),
         shown("q10.chips", Q10.chips),
-        shown("q10.slice", slice_name(CHIP.smallest_slice(Q10.chips))),
+        shown("q10.slice", slice_name(c.smallest_slice(Q10.chips))),
         shown("q10.flops", prefill_flops(MODEL, tokens=Q10.tokens), "FLOPs"),
         shown("q10.mfu_pct", Q10.mfu * 100),
         shown("q10.mfu", Q10.mfu),
-        _s("q10.latency", q10_latency()),
+        _s("q10.latency", q10_latency(c)),
     ]
 
 
@@ -393,44 +469,68 @@ def q11_values() -> list[Shown]:
     ]
 
 
-def q12_values() -> list[Shown]:
-    """Question 12: prefill servers as in Q10, generate servers as in Q3 (4x2, batch 32)."""
-    step = _q3_step(Q3.chips[0]).step_time_s
-    lat = q10_latency()
-    ratio = prefill_servers_per_generate_server(
-        prefill_latency_s=lat, step_time_s=step, batch=Q2.batch, decode_len=Q7.decode_len
-    )
+def q12_values(c: Chip) -> list[Shown]:
+    """Question 12: prefill servers as in Q10; generate servers with the question's premise
+    step (19 ms, batch 32), and, as a note, with the batch-32 step servingmath computes (Q3)."""
+    lat = q10_latency(c)
+    ours = _q3_step(c, Q12.gen_chips).step_time_s
+
+    def ratio(step: float) -> float:
+        return prefill_servers_per_generate_server(
+            prefill_latency_s=lat, step_time_s=step, batch=Q2.batch, decode_len=Q7.decode_len
+        )
+
+    premise = ratio(Q12.step_s)
     return [
         _s("q12.prefill_latency", lat),
         shown("q12.prefill_chips", Q10.chips),
-        _s("q12.step", step),
-        shown("q12.gen_chips", Q3.chips[0]),
-        shown("q12.gen_slice", slice_name(CHIP.smallest_slice(Q3.chips[0]))),
+        _s("q12.step", Q12.step_s),
+        shown("q12.gen_chips", Q12.gen_chips),
+        shown("q12.gen_slice", slice_name(c.smallest_slice(Q12.gen_chips))),
         shown("q12.batch", Q2.batch),
         shown("q12.decode_len", Q7.decode_len),
-        _s("q12.generate_time", step * Q7.decode_len),
+        _s("q12.generate_time", Q12.step_s * Q7.decode_len),
         shown("q12.prefill_rate", 1 / lat, "序列/秒"),
-        shown("q12.generate_rate", Q2.batch / (step * Q7.decode_len), "序列/秒"),
-        shown("q12.ratio", ratio, sig=2),
-        shown("q12.chip_ratio", ratio * Q10.chips / Q3.chips[0], sig=2),
+        shown("q12.generate_rate", Q2.batch / (Q12.step_s * Q7.decode_len), "序列/秒"),
+        shown("q12.ratio", premise, sig=2),
+        shown("q12.chip_ratio", premise * Q10.chips / Q12.gen_chips, sig=2),
+        _s("q12.step_b32", ours),
+        _s("q12.generate_time_b32", ours * Q7.decode_len),
+        shown("q12.ratio_b32", ratio(ours), sig=2),
+        shown("q12.chip_ratio_b32", ratio(ours) * Q10.chips / Q12.gen_chips, sig=2),
     ]
 
 
-def values() -> dict[str, Shown]:
-    """Every value the chapter pages cite by name."""
+def alternative_chip() -> Chip:
+    """The chapter's chip under ``book`` but with the chapter's other HBM bandwidth.
+
+    >>> alternative_chip().hbm_bw
+    820000000000.0
+    """
+    return dataclasses.replace(chapter_chip("book"), hbm_bw=BOOK_ALTERNATIVE_HBM_BW)
+
+
+def values(constants: str) -> dict[str, Shown]:
+    """Every value the chapter pages cite by name, under a constant set."""
+    return values_for(chapter_chip(constants))
+
+
+def values_for(c: Chip) -> dict[str, Shown]:
+    """Every value the chapter pages cite by name, with ``c`` as the chapter's chip."""
     return as_registry(
         model_values()
-        + hardware_values()
-        + q1_values()
-        + q2_values()
-        + q3_values()
-        + q4_values()
-        + q5_values()
-        + q6_values()
-        + q7_values()
-        + q8_values()
-        + q9_values()
-        + q10_values()
+        + constant_set_values()
+        + hardware_values(c)
+        + q1_values(c)
+        + q2_values(c)
+        + q3_values(c)
+        + q4_values(c)
+        + q5_values(c)
+        + q6_values(c)
+        + q7_values(c)
+        + q8_values(c)
+        + q9_values(c)
+        + q10_values(c)
         + q11_values()
-        + q12_values()
+        + q12_values(c)
     )

@@ -9,30 +9,19 @@ interconnect.
 >>> r = serving_row("tpu-v5e", "int8")
 >>> r.slice_name, r.max_batch, r.bound
 ('4x2', 50, 'memory')
->>> v = values()
+>>> v = values("spec")
 >>> v["cmp.tpu_v5e.int8.slice"].text, v["cmp.h200.price"].text
 ('4x2', '—（无公开单价）')
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from servingmath.book.exercises import FLOPS_PER_PARAM
 from servingmath.book.shown import Shown, as_registry, shown
-from servingmath.chips import (
-    B200,
-    H100,
-    H200,
-    TPU_V5E,
-    TPU_V5P,
-    TPU_V6E,
-    Chip,
-    Shape,
-    get_chip,
-    slice_chips,
-    slice_name,
-)
+from servingmath.chips import Chip, Shape, get_chip, slice_chips, slice_name
 from servingmath.dtypes import BF16, INT4, INT8, DType, get_dtype
 from servingmath.errors import DoesNotFitError
 from servingmath.memory import min_chips, param_bytes
@@ -42,15 +31,26 @@ from servingmath.sharding import tp_limit_compute_bound
 from servingmath.units import fmt
 
 MODEL: Model = LLAMA3_70B
-CHIPS: tuple[Chip, ...] = (TPU_V5E, TPU_V5P, TPU_V6E, H100, H200, B200)
+CHIP_KEYS: tuple[str, ...] = ("tpu-v5e", "tpu-v5p", "tpu-v6e", "h100", "h200", "b200")
+
+
+def chips_under(constants: str) -> tuple[Chip, ...]:
+    """The compared chips under a constant set.
+
+    >>> [c.constants for c in chips_under("book")][:2]
+    ['book', 'book']
+    """
+    return tuple(get_chip(k, constants=constants) for k in CHIP_KEYS)
+
+
+CHIPS: tuple[Chip, ...] = chips_under("spec")  # default for the functions below
 DTYPES: tuple[DType, ...] = (BF16, INT8, INT4)
 SEQ = 8192  # the chapter's question 5
 DECODE_LEN = 512  # the chapter's question 7 (median decode length)
 COMPUTE: DType = BF16
 NVLINK_DOMAIN = 8  # GPUs per NVLink node (HGX / DGX 8-GPU boards)
 NO_PRICE = "—（无公开单价）"
-# How the page describes a source that is not a URL.
-SOURCE_NOTES = {"the chapter's hardware table": "原章硬件表，未注明出处"}
+_URL = re.compile(r"\s*\((https?://[^)\s]+)\)")
 
 
 def is_gpu(chip: Chip | str) -> bool:
@@ -130,7 +130,7 @@ def serving_row(
 
     >>> r = serving_row("h100", "bf16")
     >>> r.min_chips, r.slice_name, r.max_batch
-    (2, '2 GPU', 7)
+    (2, '2 GPU', 11)
     """
     c, d, m = get_chip(chip), get_dtype(dtype), get_model(model)
     n = min_chips(param_bytes(m, d), c)
@@ -219,16 +219,31 @@ def usd_text(row: ServingRow) -> str:
     return "—" if u is None else fmt(u, "$")
 
 
-def source_link(chip: Chip, what: str) -> str:
-    """Markdown link to ``chip.sources[what]`` (plain text if the source is not a URL).
+def cite(text: str, chip: Chip, field: str) -> str:
+    """``text`` linked to where ``chip``'s ``field`` comes from, with the source named in a
+    tooltip; plain text when the source has no address.
 
-    >>> source_link(get_chip("tpu-v5e"), "spec")
-    '[来源](https://cloud.google.com/tpu/docs/v5e)'
-    >>> source_link(get_chip("h100"), "price")
-    "the chapter's hardware table"
+    >>> print(cite("197 TFLOP/s", get_chip("tpu-v5e"), "bf16_flops"))
+    [197 TFLOP/s](https://cloud.google.com/tpu/docs/v5e "Google Cloud TPU v5e docs")
+    >>> cite("—", get_chip("b200"), "price_per_hour")
+    '—'
     """
-    src = chip.sources.get(what) or chip.sources.get("spec", "")
-    return f"[来源]({src})" if src.startswith("http") else src
+    src = chip.source(field)
+    m = _URL.search(src)
+    if m is None:
+        return text
+    title = _URL.sub("", src).replace('"', "'").strip()
+    return f'[{text}]({m.group(1)} "{title}")'
+
+
+def hbm_text(chip: Chip) -> str:
+    """HBM capacity as shown: GiB under ``spec`` (the physical size, the same rule for every
+    chip), GB under ``book`` (as the book writes it).
+
+    >>> hbm_text(get_chip("h100")), hbm_text(get_chip("tpu-v5e", constants="book"))
+    ('80 GiB', '16 GB')
+    """
+    return fmt(chip.hbm_bytes, "B", system="iec" if chip.constants == "spec" else "si")
 
 
 def cheapest(rows: tuple[ServingRow, ...]) -> ServingRow | None:
@@ -254,8 +269,9 @@ def _key(chip: Chip) -> str:
     return chip.key.replace("-", "_")
 
 
-def values() -> dict[str, Shown]:
-    """Every value the chip comparison page cites by name (keys ``cmp.*``)."""
+def values(constants: str) -> dict[str, Shown]:
+    """Every value the chip comparison page cites by name (keys ``cmp.*``), under a constant set."""
+    chips = chips_under(constants)
     out: list[Shown] = [
         shown("cmp.model", MODEL.name),
         shown("cmp.seq", SEQ, sig=6),
@@ -264,13 +280,13 @@ def values() -> dict[str, Shown]:
         shown("cmp.nvlink_domain", NVLINK_DOMAIN),
         shown("cmp.flops_per_param", FLOPS_PER_PARAM),
     ]
-    for c in CHIPS:
+    for c in chips:
         k = _key(c)
         tp = tp_row(c)
         out += [
             shown(f"cmp.{k}.name", c.name),
             shown(f"cmp.{k}.flops", c.bf16_flops, "FLOP/s"),
-            shown(f"cmp.{k}.hbm", c.hbm_bytes, "B", system="iec" if not is_gpu(c) else "si"),
+            shown(f"cmp.{k}.hbm", c.hbm_bytes, "B", system="iec" if c.constants == "spec" else "si"),
             shown(f"cmp.{k}.hbm_bw", c.hbm_bw, "B/s"),
             shown(f"cmp.{k}.ici_bw", c.ici_bw, "B/s"),
             shown(f"cmp.{k}.price", price_text(c)),
@@ -291,7 +307,7 @@ def values() -> dict[str, Shown]:
                 shown(f"{p}.usd", usd_text(r)),
             ]
     for d in DTYPES:
-        best = cheapest(serving_rows(dtypes=(d,)))
+        best = cheapest(serving_rows(chips, dtypes=(d,)))
         if best is not None:
             out += [
                 shown(f"cmp.cheapest.{d.name}.chip", best.chip.name),

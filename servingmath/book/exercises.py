@@ -3,11 +3,11 @@
 Every assumption the solutions need is a constant below (``Ex1``, ``Ex2``, ``Ex3``), and every
 number on the exercises page comes from these functions or from :func:`values`.
 
->>> v = values()
->>> v["ex.1.flops_per_token"].text, v["ex.2.slice"].text
-('8.1e11 FLOPs', '4x2')
+>>> v = values("book")
+>>> v["ex.1.flops_per_token"].text, v["ex.2.slice"].text, values("spec")["ex.2.slice"].text
+('8.1e11 FLOPs', '4x4', '4x2')
 >>> v["ex.3.8192.best.slice"].text, v["ex.3.8192.best.batch"].text
-('8x8', '143')
+('8x8', '142')
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from servingmath.book.chapter import chapter_chip
 from servingmath.book.shown import Shown, as_registry, shown
-from servingmath.chips import TPU_V5E, Chip, Shape, get_chip, slice_chips, slice_name
+from servingmath.chips import Chip, Shape, get_chip, slice_chips, slice_name
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
 from servingmath.errors import MAX_BATCH, MAX_CHIPS, MAX_TOKENS, DoesNotFitError, check_count, check_positive
 from servingmath.memory import kv_cache_bytes, max_batch, min_chips, param_bytes
 from servingmath.models import LLAMA3_8B, LLAMA3_405B, Model, get_model
 from servingmath.roofline import DecodeStep, critical_batch, decode_step, throughput
 from servingmath.sharding import mlp_matmul_times, tp_limit_bandwidth_bound, tp_limit_compute_bound
-from servingmath.units import GB
 
-CHIP: Chip = TPU_V5E
-# The chapter's code uses 16e9 bytes of HBM per TPU v5e; servingmath uses 16 GiB (see chips.py).
-CHAPTER_V5E_HBM_BYTES = 16 * GB
 FLOPS_PER_PARAM = 2  # one multiply and one add per weight per token
 MLP_UP_PROJECTIONS = 2  # gate and up: two [T, F] activations in a gated MLP
 
@@ -129,7 +126,7 @@ def comms_time(
     (a ring collective's cost barely depends on how many chips share it).
 
     >>> round(comms_time("llama3-405b", "tpu-v5e", chips=8, batch=1) * 1e6, 1)
-    91.8
+    183.5
     >>> comms_time("llama3-405b", "tpu-v5e", chips=1, batch=1)
     0.0
     """
@@ -291,9 +288,9 @@ def ici_ok(
     """Whether tensor parallelism over the whole slice keeps ICI off the critical path:
     ``T_ici <= max(T_hbm, T_math)`` for one MLP matmul (the chapter's question 9).
 
-    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=91, weights="int8")
+    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=45, weights="int8")
     True
-    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=92, weights="int8")
+    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=46, weights="int8")
     False
     """
     n = slice_chips(shape)
@@ -428,10 +425,10 @@ def _b(key: str, value: float, sig: int = 3) -> Shown:
     return shown(key, value, "B", sig=sig)
 
 
-def ex1_values() -> list[Shown]:
+def ex1_values(c: Chip) -> list[Shown]:
     m = Ex1.model
-    one = latency_bounds(m, CHIP, chips=1, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
-    int8_hbm = param_bytes(m, INT8) / CHIP.hbm_bw
+    one = latency_bounds(m, c, chips=1, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
+    int8_hbm = param_bytes(m, INT8) / c.hbm_bw
     out = [
         shown("ex.1.model", m.name),
         shown("ex.1.params", m.param_count, "params"),
@@ -450,7 +447,7 @@ def ex1_values() -> list[Shown]:
         shown("ex.1.hbm_over_flops_1", one.hbm_s / one.flops_s, sig=3),
     ]
     for n in Ex1.chips:
-        b = latency_bounds(m, CHIP, chips=n, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
+        b = latency_bounds(m, c, chips=n, batch=Ex1.batch, weights=Ex1.weights, compute=Ex1.compute)
         out += [
             shown(f"ex.1.n{n}.slice", b.slice_name),
             _s(f"ex.1.n{n}.flops", b.flops_s),
@@ -460,13 +457,30 @@ def ex1_values() -> list[Shown]:
     return out
 
 
-def ex2_values() -> list[Shown]:
+def ex2_values(c: Chip) -> list[Shown]:
     m = Ex2.model
     s = serving_memory(
-        m, CHIP, batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv, activations=Ex2.activations
+        m, c, batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv, activations=Ex2.activations
     )
-    chapter_chips = math.ceil(s.total_bytes / CHAPTER_V5E_HBM_BYTES)
+    both = {
+        k: serving_memory(
+            m, chapter_chip(k), batch=Ex2.batch, seq=Ex2.seq, weights=Ex2.weights, kv=Ex2.kv,
+            activations=Ex2.activations,
+        )
+        for k in ("book", "spec")
+    }  # fmt: skip
+    per_set = [
+        x
+        for k, v in both.items()
+        for x in (
+            shown(f"ex.2.{k}.min_chips", v.min_chips),
+            shown(f"ex.2.{k}.slice", v.slice_name),
+            _b(f"ex.2.{k}.headroom", v.headroom_bytes),
+            shown(f"ex.2.{k}.hbm", chapter_chip(k).hbm_bytes, "B", system="iec" if k == "spec" else "si"),
+        )
+    ]  # fmt: skip
     return [
+        *per_set,
         shown("ex.2.model", m.name),
         shown("ex.2.batch", Ex2.batch),
         shown("ex.2.seq", Ex2.seq, sig=6),
@@ -475,7 +489,6 @@ def ex2_values() -> list[Shown]:
         shown("ex.2.activations", Ex2.activations.label),
         shown("ex.2.mlp_projections", MLP_UP_PROJECTIONS),
         shown("ex.2.params", m.param_count, "params"),
-        _b("ex.2.chapter_hbm", CHAPTER_V5E_HBM_BYTES),
         _b("ex.2.param_bytes", s.param_bytes),
         _b("ex.2.kv_bytes", s.kv_bytes),
         _b("ex.2.mlp_act", mlp_activation_bytes(m, tokens=Ex2.batch, dtype=Ex2.activations)),
@@ -483,22 +496,20 @@ def ex2_values() -> list[Shown]:
         _b("ex.2.act_bytes", s.activation_bytes),
         _b("ex.2.prefill_act", mlp_activation_bytes(m, tokens=Ex2.seq, dtype=Ex2.activations)),
         _b("ex.2.total_bytes", s.total_bytes, sig=4),
-        shown("ex.2.chips_exact", s.total_bytes / CHIP.hbm_bytes),
+        shown("ex.2.chips_exact", s.total_bytes / c.hbm_bytes),
         shown("ex.2.min_chips", s.min_chips),
         shown("ex.2.slice", s.slice_name),
         _b("ex.2.headroom", s.headroom_bytes),
-        shown("ex.2.chapter_chips", chapter_chips),
-        shown("ex.2.chapter_slice", slice_name(CHIP.smallest_slice(chapter_chips))),
     ]
 
 
-def ex3_values() -> list[Shown]:
+def ex3_values(c: Chip) -> list[Shown]:
     m = Ex3.model
     w = Ex3.weights
     p = param_bytes(m, w)
-    n_min = min_chips(p, CHIP)
-    smallest = CHIP.smallest_slice(n_min)
-    biggest = CHIP.slices[-1]
+    n_min = min_chips(p, c)
+    smallest = c.smallest_slice(n_min)
+    biggest = c.slices[-1]
     axes = mesh_axes(biggest)
     out = [
         shown("ex.3.model", m.name),
@@ -509,20 +520,20 @@ def ex3_values() -> list[Shown]:
         _b("ex.3.param_bytes", p),
         shown("ex.3.min_chips", n_min),
         shown("ex.3.min_slice", slice_name(smallest)),
-        _s("ex.3.min_slice_param_time", p / (slice_chips(smallest) * CHIP.hbm_bw)),
-        shown("ex.3.bcrit", critical_batch(CHIP, weights=w, compute=Ex3.compute)),
+        _s("ex.3.min_slice_param_time", p / (slice_chips(smallest) * c.hbm_bw)),
+        shown("ex.3.bcrit", critical_batch(c, weights=w, compute=Ex3.compute)),
         shown("ex.3.biggest_slice", slice_name(biggest)),
         shown("ex.3.biggest_chips", slice_chips(biggest)),
-        _s("ex.3.min_step", min_step_time(m, CHIP, weights=w)),
+        _s("ex.3.min_step", min_step_time(m, c, weights=w)),
         shown("ex.3.n_axes", axes),
         shown("ex.3.F", m.F, sig=6),
-        shown("ex.3.tp_limit", tp_limit_compute_bound(m, CHIP, n_axes=axes, compute=Ex3.compute)),
+        shown("ex.3.tp_limit", tp_limit_compute_bound(m, c, n_axes=axes, compute=Ex3.compute)),
         shown(
             "ex.3.tp_limit_b1",
-            tp_limit_bandwidth_bound(m, CHIP, batch=1, weights=w, n_axes=axes, compute=Ex3.compute),
+            tp_limit_bandwidth_bound(m, c, batch=1, weights=w, n_axes=axes, compute=Ex3.compute),
         ),
     ]
-    b1 = decode_step(m, CHIP, chips=slice_chips(biggest), batch=1, seq=Ex3.seqs[0], weights=w, kv=Ex3.kv)
+    b1 = decode_step(m, c, chips=slice_chips(biggest), batch=1, seq=Ex3.seqs[0], weights=w, kv=Ex3.kv)
     out += [shown("ex.3.min_batch", b1.batch), _s("ex.3.min_step_b1", b1.step_time_s)]
     for seq in Ex3.seqs:
         out.append(shown(f"ex.3.{seq}.seq", seq, sig=6))
@@ -531,7 +542,7 @@ def ex3_values() -> list[Shown]:
             best = best_config(
                 search(
                     m,
-                    CHIP,
+                    c,
                     seq=seq,
                     max_step_s=Ex3.max_step_s,
                     weights=w,
@@ -553,8 +564,9 @@ def ex3_values() -> list[Shown]:
     return out
 
 
-def values() -> dict[str, Shown]:
-    """Every value the exercises page cites by name (keys ``ex.*``)."""
+def values(constants: str) -> dict[str, Shown]:
+    """Every value the exercises page cites by name (keys ``ex.*``), under a constant set."""
+    c = chapter_chip(constants)
     return as_registry(
-        [shown("ex.flops_per_param", FLOPS_PER_PARAM), *ex1_values(), *ex2_values(), *ex3_values()]
+        [shown("ex.flops_per_param", FLOPS_PER_PARAM), *ex1_values(c), *ex2_values(c), *ex3_values(c)]
     )

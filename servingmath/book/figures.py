@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from servingmath.book.chapter import CHIP, DTYPES, MODEL
+from servingmath.book.chapter import DTYPES, MODEL, chapter_chip
 from servingmath.chips import Shape, slice_chips
 from servingmath.dtypes import BF16, INT8, DType, get_dtype
 from servingmath.errors import InvalidInputError
@@ -77,15 +77,24 @@ def seq_label(seq: int) -> str:
 
 
 @lru_cache(maxsize=16)
-def scenario_sweeps(weights: DType | str = INT8, seqs: tuple[int, ...] = VIS.seqs) -> tuple[DecodeSweep, ...]:
-    """One :func:`~servingmath.sweep.decode_sweep` per slider position, for one weight dtype.
+def scenario_sweeps(
+    weights: DType | str = INT8, seqs: tuple[int, ...] = VIS.seqs, constants: str = "book"
+) -> tuple[DecodeSweep, ...]:
+    """One :func:`~servingmath.sweep.decode_sweep` per slider position, for one weight dtype,
+    on the chapter's chip under a constant set.
 
     >>> [int(s.batch[-1]) for s in scenario_sweeps("int8")]
-    [1221, 610, 305, 152, 76, 38]
+    [1108, 554, 277, 138, 69, 34]
     """
     return tuple(
         decode_sweeps(
-            MODEL, CHIP, chips=VIS.chips, seqs=list(seqs), weights=weights, kv=VIS.kv, compute=VIS.compute
+            MODEL,
+            chapter_chip(constants),
+            chips=VIS.chips,
+            seqs=list(seqs),
+            weights=weights,
+            kv=VIS.kv,
+            compute=VIS.compute,
         )
     )
 
@@ -199,7 +208,9 @@ def _check_options(weights: tuple[DType | str, ...], seqs: tuple[int, ...]) -> t
 
 
 def pareto_figure(
-    weights: tuple[DType | str, ...] = VIS.weight_options, seqs: tuple[int, ...] = VIS.seqs
+    weights: tuple[DType | str, ...] = VIS.weight_options,
+    seqs: tuple[int, ...] = VIS.seqs,
+    constants: str = "book",
 ) -> go.Figure:
     """Latency per decode step (ms) vs throughput (tokens/s/chip), one point per batch size.
 
@@ -212,16 +223,17 @@ def pareto_figure(
     (4, 6)
     """
     ws = _check_options(weights, seqs)
-    price = CHIP.price_per_hour
+    chip = chapter_chip(constants)
+    price = chip.price_per_hour
     if price is None:
-        raise InvalidInputError("chip", f"{CHIP.name} has no price per chip-hour; the cost axis needs one")
+        raise InvalidInputError("chip", f"{chip.name} has no price per chip-hour; the cost axis needs one")
     traces: list[dict[str, Any]] = []
     groups: list[list[int | None] | None] = []
     lat_min, lat_max, tps_min = math.inf, 0.0, math.inf
     roof = 0.0
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
-        for si, s in enumerate(scenario_sweeps(w, seqs)):
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
+        for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
             lat = s.step_time_s * 1e3
             tps = s.tokens_per_s_per_chip
             lat_min, lat_max = min(lat_min, float(lat[0])), max(lat_max, float(lat[-1]))
@@ -314,7 +326,9 @@ def pareto_figure(
 
 
 def breakdown_figure(
-    weights: tuple[DType | str, ...] = VIS.weight_options, seqs: tuple[int, ...] = VIS.seqs
+    weights: tuple[DType | str, ...] = VIS.weight_options,
+    seqs: tuple[int, ...] = VIS.seqs,
+    constants: str = "book",
 ) -> go.Figure:
     """Parameter loading, KV loading and FLOPs time vs batch size, log-log, compute-bound region shaded.
 
@@ -326,6 +340,7 @@ def breakdown_figure(
     ['加载参数', '加载 KV 缓存', 'FLOPs']
     """
     ws = _check_options(weights, seqs)
+    chip = chapter_chip(constants)
     traces: list[dict[str, Any]] = []
     groups: list[list[int | None] | None] = []
     y_min, y_max, b_max = math.inf, 0.0, 1
@@ -336,8 +351,8 @@ def breakdown_figure(
         ("每步总时间", "step_time_s", PURPLE, "dot"),
     )
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
-        for si, s in enumerate(scenario_sweeps(w, seqs)):
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
+        for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
             idx = log_samples(len(s.batch), extra=(math.floor(bcrit), math.ceil(bcrit)))
             x = s.batch[idx].tolist()
             b_max = max(b_max, int(s.batch[-1]))
@@ -358,7 +373,7 @@ def breakdown_figure(
                 groups.append([wi, si])
     y_lo, y_hi = y_min / 1.5, y_max * 1.5
     for wi, w in enumerate(ws):
-        bcrit = critical_batch(CHIP, weights=w, compute=VIS.compute)
+        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
         x0, x1 = rounded([bcrit, b_max * 1.1])
         yl, yh = rounded([y_lo, y_hi])
         traces.append(

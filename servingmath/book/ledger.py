@@ -2,31 +2,25 @@
 
 The drift guard compares the ledger of a fresh build (``site/numbers.json``) with a
 reviewed golden copy (``tests/golden/numbers.json``), so a change to a chip constant or a
-formula shows up as a readable list of the numbers it moved.
+formula shows up as a readable list of the numbers it moved, under both constant sets.
 
-Two kinds of records feed a page's ledger while it is active (``hooks/number_ledger.py``
-activates one per page):
+Two kinds of entries, both recorded by the site's hooks (the library's formatter knows
+nothing about the site):
 
-* **cited** values: a ``{{ key }}`` placeholder (or an errata note) names a registry
-  value; its label is the key (``q2.kv_bytes``, or ``q2.kv_bytes|tex`` for the TeX form).
-* **formatted** values: a call to :func:`servingmath.units.fmt` (or ``num``/``sci``)
-  made by an answer block. After the page is rendered, each text is looked up in the
-  page's visible HTML (code, scripts and headings excluded); its label is the anchor of
-  the nearest heading above it plus its ordinal within that section
-  (``q2-min-chips#3``), so edits elsewhere on the page do not rename it. Texts that do
-  not appear on the page (intermediate values) are not recorded.
+* **cited** values: a ``{{ key }}`` placeholder (or an errata note) names a registry value;
+  ``hooks/placeholders.py`` records it under each constant set it is shown in. Its label is
+  the key (``q2.kv_bytes``, ``q2.kv_bytes|tex`` for the TeX form), with ``@spec`` for the
+  vendor-constant variant.
+* **printed** numbers: the output of an answer block. ``hooks/number_ledger.py`` marks where
+  each block's output begins and ends (:func:`mark_exec_blocks`); after the page is rendered,
+  every number in the visible output text is an entry labelled by the anchor of the nearest
+  heading above it and its ordinal within that section (``q2-min-chips#3``), so edits elsewhere
+  on the page do not rename it; ``@spec`` again marks the vendor-constant copy of a block.
 
-``fmt`` stays a pure function whenever no ledger is active.
-
->>> from servingmath.units import fmt
->>> with recording() as led:
-...     cite("q2.batch", 32, "", "32")
-...     exec(compile("fmt(0.0172, 's')", "<code block: session demo; n1>", "eval"), {"fmt": fmt})
-...     _ = fmt(5.0)  # not called by an answer block: not recorded
->>> [(r.key, r.text) for r in led.records]
-[('q2.batch', '32'), (None, '17.2 ms')]
->>> active() is None
-True
+>>> led = Ledger()
+>>> cite(led, "q2.batch", 32, "", "32", constants="both")
+>>> [(r.label, r.text) for r in led.records]
+[('q2.batch', '32')]
 """
 
 from __future__ import annotations
@@ -35,35 +29,27 @@ import html as html_lib
 import json
 import math
 import re
-import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 Value = float | str
-
-# fmt calls made directly by these modules are not recorded (the formatter calling itself).
-_QUIET_CALLERS = frozenset({"servingmath.units", __name__})
-_REGISTRY_MODULES = frozenset({"servingmath.book.registry", "servingmath.book.shown"})
-_CODE_BLOCK = "<code block: "  # the file name markdown-exec compiles an answer block under
-_MAX_DEPTH = 12
+SPEC_SUFFIX = "@spec"
 
 
 @dataclass(frozen=True)
 class Record:
-    """One number as it was produced: ``key`` for cited values, ``None`` for formatted ones."""
+    """One cited value as a page shows it."""
 
+    label: str
     value: Value
     unit: str
     text: str
-    key: str | None = None
-    block: str = ""
 
 
 @dataclass(frozen=True)
 class Ledger:
-    """The records of one page, in the order they were made."""
+    """The cited values of one page, in the order they were cited."""
 
     records: list[Record] = field(default_factory=list)
 
@@ -110,7 +96,7 @@ _ACTIVE: ContextVar[Ledger | None] = ContextVar("servingmath_ledger", default=No
 
 
 def active() -> Ledger | None:
-    """The ledger being recorded into, if any.
+    """The ledger of the page being built, if any (set by ``hooks/number_ledger.py``).
 
     >>> active() is None
     True
@@ -119,7 +105,7 @@ def active() -> Ledger | None:
 
 
 def activate() -> Ledger:
-    """Start recording into a fresh ledger (until :func:`deactivate`); return it.
+    """Start a fresh ledger for one page (until :func:`deactivate`); return it.
 
     >>> led = activate(); deactivate() is led
     True
@@ -130,122 +116,94 @@ def activate() -> Ledger:
 
 
 def deactivate() -> Ledger | None:
-    """Stop recording; return the ledger that was active (``None`` if none was).
-
-    >>> deactivate() is None
-    True
-    """
+    """Stop recording; return the ledger that was active (``None`` if none was)."""
     led = _ACTIVE.get()
     _ACTIVE.set(None)
     return led
 
 
-@contextmanager
-def recording() -> Iterator[Ledger]:
-    """Record into a fresh ledger inside a ``with`` block (tests, scripts).
+def label_for(label: str, constants: str) -> str:
+    """The ledger label of a number shown under ``constants`` (``book``, ``spec`` or ``both``).
 
-    >>> with recording() as led:
-    ...     active() is led
-    True
+    >>> label_for("q3.step.8", "book"), label_for("q3.step.8", "spec"), label_for("q1#2", "both")
+    ('q3.step.8', 'q3.step.8@spec', 'q1#2')
     """
-    token = _ACTIVE.set(Ledger())
-    try:
-        yield _ACTIVE.get()  # type: ignore[misc]
-    finally:
-        _ACTIVE.reset(token)
+    return label + SPEC_SUFFIX if constants == "spec" else label
 
 
-def cite(key: str, value: Value, unit: str, text: str) -> None:
-    """Record that the page shows registry value ``key`` as ``text`` (no-op when inactive).
-
-    >>> cite("q2.batch", 32, "", "32")  # nothing is active: nothing happens
-    """
-    led = _ACTIVE.get()
-    if led is not None:
-        led.records.append(Record(value, unit, text, key=key))
-
-
-def _answer_block(frame) -> str | None:  # type: ignore[no-untyped-def]
-    """The markdown-exec block (``<code block: session s; n3>``) that made this call, or ``None``
-    when the call did not come from one, or came through the registry (``values()``)."""
-    for _ in range(_MAX_DEPTH):
-        if frame is None:
-            return None
-        name = frame.f_globals.get("__name__", "")
-        if name in _REGISTRY_MODULES or (
-            name.startswith("servingmath.") and frame.f_code.co_name == "values"
-        ):
-            return None
-        if frame.f_code.co_filename.startswith(_CODE_BLOCK):
-            return frame.f_code.co_filename
-        frame = frame.f_back
-    return None
-
-
-def note_format(value: Value, unit: str, text: str) -> None:
-    """Record a formatted number; called by ``fmt``, ``num`` and ``sci`` (no-op when inactive).
-
-    Only calls made (directly or through helpers) by an answer block are recorded: not the
-    formatter calling itself, and not the registry formatting its named values (those are
-    recorded by key when a page cites them).
-
-    >>> note_format(1.0, "", "1")  # nothing is active: nothing happens
-    """
-    led = _ACTIVE.get()
-    if led is None:
+def cite(ledger: Ledger | None, key: str, value: Value, unit: str, text: str, *, constants: str) -> None:
+    """Record that the page shows registry value ``key`` as ``text`` (no-op without a ledger)."""
+    if ledger is None:
         return
-    caller = sys._getframe(2)
-    if caller.f_globals.get("__name__") in _QUIET_CALLERS:
-        return
-    block = _answer_block(caller)
-    if block is not None:
-        v = value if isinstance(value, str) else float(value)
-        led.records.append(Record(v, unit, text, block=block))
+    ledger.records.append(Record(label_for(key, constants), value, unit, text))
 
 
-# ── Locating formatted numbers in the rendered page ──────────────────────────────────────
+# ── Answer-block output in the rendered page ─────────────────────────────────────────────
 
-EXEC_MARKER = "<!-- servingmath:exec -->"
+EXEC_START = "<!-- servingmath:exec {} -->"
+EXEC_END = "<!-- servingmath:exec-end -->"
+_MARKERS = re.compile(r"<!-- servingmath:exec (book|spec|both) -->(.*?)<!-- servingmath:exec-end -->", re.S)
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
 _EXEC_ON = re.compile(r"""\bexec\s*=\s*["']?(?:on|1|true|yes)\b""", re.I)
+_SESSION_SET = re.compile(r"""\bsession\s*=\s*["']?[\w.-]*?-(book|spec)["'\s]""")
 _HIDDEN = re.compile(r"<(pre|code|script|style|h[1-6])\b[^>]*>.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.S | re.I)
 _HEADING = re.compile(r"<h[1-6]\b[^>]*\bid=\"([^\"]+)\"", re.I)
+# A number as servingmath.units.fmt prints it, with its unit: 17.2 ms, 1,856, 5.9e17 FLOPs/$,
+# 160 KiB, 4x2, 29.6 %.
+_NUMBER = re.compile(
+    r"(?<![\w.,])(?:\d+x\d+(?:x\d+)?|\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|\$?\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
+    r"(?:\s?(?:[kMGT]i?B/s|[kMGT]i?B|B/s|B|[mμn]?s|%|FLOP/s|FLOPs/\$|FLOPs|OP/s|token/s/chip|tokens?/s|倍))?"
+    r"(?![\w.])"
+)
 
 
 def mark_exec_blocks(markdown: str) -> str:
-    r"""Put an HTML comment before every executed code fence (``exec="on"``), at the fence's
-    indentation, so the rendered page shows where each answer block's output begins.
+    r"""Put HTML comments around every executed code fence (``exec="on"``), at the fence's
+    indentation, so the rendered page shows where each answer block's output begins and ends
+    and under which constant set it ran (a session named ``…-book`` or ``…-spec``; else both).
     Fences inside other fences (examples of answer blocks) are left alone.
 
-    >>> md = 'text\n\n    ```python exec="on"\n    print(1)\n    ```\n'
+    >>> md = 'text\n\n    ```python exec="on" session="p-spec"\n    print(1)\n    ```\n'
     >>> md += '````md\n```python exec="on"\n```\n````'
     >>> print(mark_exec_blocks(md))
     text
     <BLANKLINE>
-        <!-- servingmath:exec -->
+        <!-- servingmath:exec spec -->
     <BLANKLINE>
-        ```python exec="on"
+        ```python exec="on" session="p-spec"
         print(1)
         ```
+    <BLANKLINE>
+        <!-- servingmath:exec-end -->
+    <BLANKLINE>
     ````md
     ```python exec="on"
     ```
     ````
     """
     out: list[str] = []
-    fence: tuple[str, int] | None = None
+    fence: tuple[str, int, str] | None = None  # (mark, length, indent) of an exec fence; "" indent if not
+    inside: tuple[str, int] | None = None
     for line in markdown.split("\n"):
         m = _FENCE.match(line)
-        if fence is None and m:
+        if inside is None and m:
             indent, marks, info = m.groups()
+            inside = (marks[0], len(marks))
             if _EXEC_ON.search(info):
+                s = _SESSION_SET.search(info + " ")
                 if out and out[-1].strip():
                     out.append("")
-                out += [indent + EXEC_MARKER, ""]
-            fence = (marks[0], len(marks))
-        elif fence is not None and m and m.group(2)[0] == fence[0] and len(m.group(2)) >= fence[1]:
-            fence = None if not m.group(3).strip() else fence
+                out += [indent + EXEC_START.format(s.group(1) if s else "both"), ""]
+                fence = (marks[0], len(marks), indent)
+            out.append(line)
+            continue
         out.append(line)
+        closes = inside is not None and m and m.group(2)[0] == inside[0] and len(m.group(2)) >= inside[1]
+        if closes and not m.group(3).strip():  # type: ignore[union-attr]
+            inside = None
+            if fence is not None:
+                out += ["", fence[2] + EXEC_END, ""]
+                fence = None
     return "\n".join(out)
 
 
@@ -259,91 +217,79 @@ def visible_text(page_html: str) -> str:
     return _HIDDEN.sub(lambda m: " " * len(m.group(0)), page_html)
 
 
-def _pattern(text: str) -> re.Pattern[str]:
-    escaped = re.escape(html_lib.escape(text, quote=False))
-    return re.compile(rf"(?<![0-9A-Za-z.,]){escaped}(?![0-9]|[.,][0-9])")
+def _value(token: str) -> tuple[Value, str]:
+    m = re.match(r"\$?([\d,]+(?:\.\d+)?(?:e[+-]?\d+)?)(?:\s?(.*))?$", token)
+    if m is None or "x" in token.split(" ")[0]:
+        return token, ""
+    number = float(m.group(1).replace(",", ""))
+    unit = (m.group(2) or "") + ("$" if token.startswith("$") else "")
+    return number, unit
 
 
-def _match_block(
-    block: Sequence[Record], text: str, start: int, stop: int, taken: set[int]
-) -> list[tuple[int, Record]]:
-    """First unclaimed occurrence of each record's text in ``text[start:stop]``."""
-    found: list[tuple[int, Record]] = []
-    claimed: set[int] = set()
-    for r in block:
-        for m in _pattern(r.text).finditer(text, start, stop):
-            if m.start() not in taken and m.start() not in claimed:
-                claimed.add(m.start())
-                found.append((m.start(), r))
-                break
-    return found
+def printed_numbers(page: str, page_html: str) -> list[Entry]:
+    """Every number in the visible output of the page's answer blocks, labelled by the nearest
+    heading above it, its ordinal there, and the constant set of its block.
 
-
-def locate(page: str, records: Sequence[Record], page_html: str) -> list[Entry]:
-    """Turn one page's records into entries, labelling formatted numbers by where they show.
-
-    Cited records are labelled by their key. Formatted records are grouped by answer block;
-    the page's ``EXEC_MARKER`` comments split it into regions, one per block, in page order
-    (the order blocks run in). Each block takes the first region at or after the previous
-    block's in which all its texts occur (else the one where most occur); each text takes its
-    first unclaimed occurrence there. A text that occurs nowhere is not shown: it is dropped.
-    Without markers the whole page is one region.
-
-    >>> recs = [Record(32, "", "32", key="q2.batch"),
-    ...         Record(0.0172, "s", "17.2 ms", block="b1"), Record(7, "", "7", block="b1"),
-    ...         Record(0.5, "", "0.5", block="b1"), Record(7, "", "7", block="b2")]
-    >>> html = ('<h2 id="q2">问题 2</h2><p>批次 32，7 张</p>' + EXEC_MARKER + '<p>每步 17.2 ms，7 张</p>'
-    ...         + '<h2 id="q3">问题 3</h2>' + EXEC_MARKER + '<p>又是 7 张</p>')
-    >>> [(e.label, e.text) for e in locate("p.md", recs, html)]
-    [('q2#1', '17.2 ms'), ('q2#2', '7'), ('q2.batch', '32'), ('q3#1', '7')]
+    >>> html = ('<h2 id="q2">问题 2</h2>' + EXEC_START.format("book") + '<pre><code>b = 32</code></pre>'
+    ...         '<p>批次 32，<strong>17.4 ms</strong>，拓扑 4x2</p>' + EXEC_END + '<p>正文 99</p>'
+    ...         + EXEC_START.format("spec") + '<p>批次 32，17.2 ms</p>' + EXEC_END)
+    >>> [(e.label, e.text, e.value, e.unit) for e in printed_numbers("p.md", html)]
+    [('q2#1', '32', 32.0, ''), ('q2#1@spec', '32', 32.0, ''), ('q2#2', '17.4 ms', 17.4, 'ms'),
+     ('q2#2@spec', '17.2 ms', 17.2, 'ms'), ('q2#3', '4x2', '4x2', '')]
     """
     text = visible_text(page_html)
     headings = [(m.start(), m.group(1)) for m in _HEADING.finditer(page_html)]
-    marks = [m.start() for m in re.finditer(re.escape(EXEC_MARKER), page_html)]
-    regions = list(zip(marks, [*marks[1:], len(text)], strict=True)) if marks else [(0, len(text))]
+    counts: dict[tuple[str, str], int] = {}
+    entries: list[Entry] = []
+    for block in _MARKERS.finditer(page_html):
+        constants = block.group(1)
+        for m in _NUMBER.finditer(text, block.start(2), block.end(2)):
+            anchor = next((a for p, a in reversed(headings) if p < m.start()), "top")
+            n = counts[anchor, constants] = counts.get((anchor, constants), 0) + 1
+            token = html_lib.unescape(m.group(0))
+            value, unit = _value(token)
+            entries.append(Entry(page, label_for(f"{anchor}#{n}", constants), value, unit, token))
+    return sorted(entries, key=lambda e: e.label)
 
+
+def cite_text(ledger: Ledger | None, label: str, text: str, *, constants: str) -> None:
+    """Record every number in a generated Markdown snippet (an errata note) as ``label#n``.
+
+    >>> led = Ledger()
+    >>> cite_text(led, "errata:q2", "原文印作 7，应为 **8**（112 GB）", constants="book")
+    >>> [(r.label, r.text) for r in led.records]
+    [('errata:q2#1', '7'), ('errata:q2#2', '8'), ('errata:q2#3', '112 GB')]
+    """
+    if ledger is None:
+        return
+    plain = re.sub(r"<[^>]+>|\\\(.*?\\\)|\(\.\./[^)]*\)|\]\([^)]*\)", " ", text)
+    for n, m in enumerate(_NUMBER.finditer(plain), start=1):
+        value, unit = _value(m.group(0))
+        ledger.records.append(Record(label_for(f"{label}#{n}", constants), value, unit, m.group(0)))
+
+
+def page_entries(page: str, led: Ledger, page_html: str) -> list[Entry]:
+    """The page's cited values (first citation of each label) and printed numbers.
+
+    >>> led = Ledger([Record("q2.batch", 32, "", "32"), Record("q2.batch", 32, "", "32")])
+    >>> [e.label for e in page_entries("p.md", led, "<p>no blocks</p>")]
+    ['q2.batch']
+    """
     entries: dict[str, Entry] = {}
-    for r in records:
-        if r.key is not None and r.key not in entries:
-            entries[r.key] = Entry(page, r.key, r.value, r.unit, r.text)
-
-    blocks: dict[str, list[Record]] = {}
-    for r in records:
-        if r.key is None:
-            blocks.setdefault(r.block, []).append(r)
-    found: list[tuple[int, Record]] = []
-    taken: set[int] = set()
-    nxt = 0
-    for block in blocks.values():
-        best: tuple[int, list[tuple[int, Record]]] | None = None
-        for i in range(min(nxt, len(regions) - 1), len(regions)):
-            got = _match_block(block, text, *regions[i], taken)
-            if best is None or len(got) > len(best[1]):
-                best = (i, got)
-            if len(got) == len(block):
-                break
-        if best is None or not best[1]:
-            continue
-        nxt = best[0] + 1
-        found += best[1]
-        taken.update(pos for pos, _ in best[1])
-
-    counts: dict[str, int] = {}
-    for pos, r in sorted(found, key=lambda f: f[0]):
-        anchor = next((a for p, a in reversed(headings) if p < pos), "top")
-        counts[anchor] = counts.get(anchor, 0) + 1
-        label = f"{anchor}#{counts[anchor]}"
-        entries[label] = Entry(page, label, r.value, r.unit, r.text)
+    for r in led.records:
+        entries.setdefault(r.label, Entry(page, r.label, r.value, r.unit, r.text))
+    for e in printed_numbers(page, page_html):
+        entries[e.label] = e
     return sorted(entries.values(), key=lambda e: e.label)
 
 
 def strip_markers(page_html: str) -> str:
-    r"""Remove the ``EXEC_MARKER`` comments from a rendered page.
+    r"""Remove the exec markers from a rendered page.
 
-    >>> strip_markers("<p>a</p>" + EXEC_MARKER + "\n<p>b</p>")
+    >>> strip_markers("<p>a</p>" + EXEC_START.format("both") + "\n<p>b</p>" + EXEC_END)
     '<p>a</p>\n<p>b</p>'
     """
-    return page_html.replace(EXEC_MARKER, "")
+    return re.sub(r"<!-- servingmath:exec(?: (?:book|spec|both)|-end) -->", "", page_html)
 
 
 # ── numbers.json ─────────────────────────────────────────────────────────────────────────

@@ -33,12 +33,13 @@ A measurement above its decode bound means a wrong model or wrong assumptions, s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from servingmath.book.shown import Shown, as_registry, shown
-from servingmath.chips import H100, H200, TPU_V5E, Chip
+from servingmath.chips import H100, H200, TPU_V5E, Chip, get_chip
 from servingmath.dtypes import BF16, FP8, INT8, DType
 from servingmath.errors import MAX_CHIPS, MAX_SEQ, InvalidInputError, check_count, check_positive
 from servingmath.memory import max_batch
@@ -508,10 +509,19 @@ def row_values(row: Row) -> list[Shown]:
     return out
 
 
-def values() -> dict[str, Shown]:
+def rows_under(constants: str) -> tuple[Row, ...]:
+    """:data:`ROWS` with each chip taken from a constant set (the bounds follow the set).
+
+    >>> {r.chip.constants for r in rows_under("book")}
+    {'book'}
+    """
+    return tuple(dataclasses.replace(r, chip=get_chip(r.chip.key, constants=constants)) for r in ROWS)
+
+
+def values(constants: str) -> dict[str, Shown]:
     """Every value the measured page cites by name (keys ``meas.*``); checks every row.
 
-    >>> v = values()
+    >>> v = values("spec")
     >>> v["meas.h200_offline.measured"].text, v["meas.h200_offline.fraction"].text
     ('31,302.7 tokens/s', '29.6 %')
     """
@@ -522,10 +532,11 @@ def values() -> dict[str, Shown]:
         shown("meas.mlperf_samples", MLPERF_SAMPLES, sig=5),
         shown("meas.jetstream_cap", JETSTREAM_CAP, sig=4),
     ]
-    for r in ROWS:
+    rows = rows_under(constants)
+    for r in rows:
         out += row_values(r)
-    best = max(ROWS, key=fraction)
-    tightest = min((r for r in ROWS if r.decode_len_measured), key=prompt_limit)
+    best = max(rows, key=fraction)
+    tightest = min((r for r in rows if r.decode_len_measured), key=prompt_limit)
     out += [
         shown("meas.best.name", best.name),
         _pct("meas.best.fraction", fraction(best)),

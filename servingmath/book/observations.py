@@ -13,16 +13,16 @@ Definitions:
 * ``fig.kv_flops.*``: KV time over FLOPs time does not depend on batch (both grow with it),
   so above one sequence length KV loading outlasts the FLOPs at every batch.
 
->>> v = values()
+>>> v = values("book")
 >>> v["fig.bcrit"].text, v["fig.seq.8192.max_batch"].text, v["fig.kv_flops.first_seq"].text
-('120', '152', '4k')
+('122', '138', '4k')
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from servingmath.book.chapter import CHIP
+from servingmath.book.chapter import chapter_chip
 from servingmath.book.figures import VIS, scenario_sweeps, seq_label
 from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import slice_name
@@ -33,14 +33,14 @@ from servingmath.sweep import DecodeSweep
 LATENCY_FACTOR = 2  # "延迟翻倍"
 
 
-def _at(seq: int, weights: DType = VIS.weights) -> DecodeSweep:
-    return scenario_sweeps(weights)[VIS.seqs.index(seq)]
+def _at(seq: int, weights: DType = VIS.weights, constants: str = "book") -> DecodeSweep:
+    return scenario_sweeps(weights, VIS.seqs, constants)[VIS.seqs.index(seq)]
 
 
 def _cost(s: DecodeSweep) -> np.ndarray:
     usd = s.usd_per_million_tokens
     if usd is None:
-        raise ValueError(f"{CHIP.name} has no price per chip-hour")
+        raise ValueError("the chip has no price per chip-hour")
     return usd
 
 
@@ -54,13 +54,13 @@ def doubling(s: DecodeSweep, factor: float = LATENCY_FACTOR) -> int:
     return int(ok[-1])
 
 
-def kv_over_flops_seq(weights: DType = VIS.weights) -> float:
+def kv_over_flops_seq(weights: DType = VIS.weights, constants: str = "book") -> float:
     """Sequence length at which KV loading takes as long as the FLOPs (at any batch).
 
     >>> round(kv_over_flops_seq())
-    3552
+    3513
     """
-    s = scenario_sweeps(weights)[0]
+    s = scenario_sweeps(weights, VIS.seqs, constants)[0]
     return s.seq * float(s.flops_time_s[0] / s.kv_time_s[0])
 
 
@@ -68,7 +68,7 @@ def _ms(key: str, seconds: float) -> Shown:
     return shown(key, seconds, "s")
 
 
-def scenario_values() -> list[Shown]:
+def scenario_values(k: str) -> list[Shown]:
     out = [
         shown("fig.slice", slice_name(VIS.slice)),
         shown("fig.chips", VIS.chips),
@@ -79,12 +79,12 @@ def scenario_values() -> list[Shown]:
         shown("fig.seq_max", seq_label(VIS.seqs[-1])),
         shown("fig.seq_default", seq_label(VIS.default_seq)),
         shown("fig.seq_default_tokens", VIS.default_seq, sig=6),
-        shown("fig.price", CHIP.price_per_hour or 0.0, "$"),
-        shown("fig.bcrit", critical_batch(CHIP, weights=VIS.weights, compute=VIS.compute)),
+        shown("fig.price", chapter_chip(k).price_per_hour or 0.0, "$"),
+        shown("fig.bcrit", critical_batch(chapter_chip(k), weights=VIS.weights, compute=VIS.compute)),
         shown("fig.latency_factor", LATENCY_FACTOR),
-        shown("fig.min_batch", int(scenario_sweeps(VIS.weights)[0].batch[0])),
+        shown("fig.min_batch", int(scenario_sweeps(VIS.weights, VIS.seqs, k)[0].batch[0])),
     ]
-    for s in scenario_sweeps(VIS.weights):
+    for s in scenario_sweeps(VIS.weights, VIS.seqs, k):
         p = f"fig.seq.{s.seq}"
         out += [
             shown(f"{p}.label", seq_label(s.seq)),
@@ -97,11 +97,11 @@ def scenario_values() -> list[Shown]:
     return out
 
 
-def tradeoff_values() -> list[Shown]:
+def tradeoff_values(k: str) -> list[Shown]:
     """Observation 1: how much cost a longer step buys."""
-    s = _at(VIS.default_seq)
+    s = _at(VIS.default_seq, constants=k)
     i, cost = doubling(s), _cost(s)
-    e = _at(VIS.seqs[0])
+    e = _at(VIS.seqs[0], constants=k)
     ecost = _cost(e)
     return [
         shown("fig.double.seq", seq_label(s.seq)),
@@ -118,14 +118,14 @@ def tradeoff_values() -> list[Shown]:
     ]
 
 
-def plateau_values() -> list[Shown]:
+def plateau_values(k: str) -> list[Shown]:
     """Observations 2 and 3: throughput stops growing near B_crit; long contexts never get there."""
-    bcrit = critical_batch(CHIP, weights=VIS.weights, compute=VIS.compute)
-    s = _at(VIS.plateau_seq)
+    bcrit = critical_batch(chapter_chip(k), weights=VIS.weights, compute=VIS.compute)
+    s = _at(VIS.plateau_seq, constants=k)
     b = round(bcrit)
     tps = s.tokens_per_s_per_chip
     roof = 1 / (float(s.flops_time_s[0]) * s.chips)
-    short = [x.seq for x in scenario_sweeps(VIS.weights) if x.batch[-1] < bcrit]
+    short = [x.seq for x in scenario_sweeps(VIS.weights, VIS.seqs, k) if x.batch[-1] < bcrit]
     out = [
         shown("fig.plateau.seq", seq_label(s.seq)),
         shown("fig.plateau.batch", b),
@@ -142,29 +142,30 @@ def plateau_values() -> list[Shown]:
     return out
 
 
-def breakdown_values() -> list[Shown]:
+def breakdown_values(k: str) -> list[Shown]:
     """Observation 4 and the key findings: who dominates the step time, and when."""
-    s = _at(VIS.default_seq)
+    s = _at(VIS.default_seq, constants=k)
     step = s.step_time_s
-    kv_wins = [x.seq for x in scenario_sweeps(VIS.weights) if np.all(x.kv_time_s > x.flops_time_s)]
+    sweeps = scenario_sweeps(VIS.weights, VIS.seqs, k)
+    kv_wins = [x.seq for x in sweeps if np.all(x.kv_time_s > x.flops_time_s)]
     return [
         shown("fig.small.param_share_pct", float(s.param_time_s[0] / step[0] * 100), sig=3),
         shown("fig.big.batch", int(s.batch[-1])),
         shown("fig.big.kv_share_pct", float(s.kv_time_s[-1] / step[-1] * 100), sig=2),
         shown("fig.big.kv_over_param", float(s.kv_time_s[-1] / s.param_time_s[-1]), "倍", sig=2),
-        shown("fig.kv_flops.seq", kv_over_flops_seq(), sig=4),
+        shown("fig.kv_flops.seq", kv_over_flops_seq(constants=k), sig=4),
         shown("fig.kv_flops.first_seq", seq_label(kv_wins[0]) if kv_wins else "—"),
     ]
 
 
-def dtype_values() -> list[Shown]:
+def dtype_values(k: str) -> list[Shown]:
     """Beyond the chapter: the weight dtype buttons, at the default sequence length."""
     out: list[Shown] = []
     for w in VIS.weight_options:
-        s = _at(VIS.default_seq, w)
+        s = _at(VIS.default_seq, w, constants=k)
         out += [
             shown(f"fig.w.{w.name}.label", w.label),
-            shown(f"fig.w.{w.name}.bcrit", critical_batch(CHIP, weights=w, compute=VIS.compute)),
+            shown(f"fig.w.{w.name}.bcrit", critical_batch(chapter_chip(k), weights=w, compute=VIS.compute)),
             shown(f"fig.w.{w.name}.max_batch", int(s.batch[-1])),
             _ms(f"fig.w.{w.name}.step1", float(s.step_time_s[0])),
             shown(f"fig.w.{w.name}.tps_max", float(s.tokens_per_s_per_chip[-1]), "token/s/chip"),
@@ -173,8 +174,9 @@ def dtype_values() -> list[Shown]:
     return out
 
 
-def values() -> dict[str, Shown]:
-    """Every value the figure page cites by name (keys ``fig.*``)."""
+def values(constants: str) -> dict[str, Shown]:
+    """Every value the figure page cites by name (keys ``fig.*``), under a constant set."""
+    k = constants
     return as_registry(
-        scenario_values() + tradeoff_values() + plateau_values() + breakdown_values() + dtype_values()
+        scenario_values(k) + tradeoff_values(k) + plateau_values(k) + breakdown_values(k) + dtype_values(k)
     )
