@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, PageWatch
 
-from servingmath.book.chapter import CHIP, MODEL, Q2
+from servingmath.book.chapter import CHIP_KEY, MODEL, Q2, chapter_chip
 from servingmath.memory import memory_budget
 from servingmath.units import fmt
 
@@ -27,15 +27,12 @@ RUN_TIMEOUT_MS = 120_000  # the first run downloads and starts Pyodide (a few se
 PYODIDE_PATHS = ("/assets/pyodide/", "runner-worker.js")
 
 
-def cli_memory(batch: int) -> dict[str, Any]:
-    """servingmath's CLI (a separate process), Q2's scenario at another batch."""
-    args = ["memory", "--model", MODEL.key, "--chip", CHIP.key, "--weights", Q2.weights.name]
-    args += ["--kv", Q2.kv.name, "--batch", str(batch), "--seq", str(Q2.seq), "--json"]
-    help_text = subprocess.run(
-        [sys.executable, "-m", "servingmath", "memory", "--help"], capture_output=True, text=True, check=True
-    ).stdout
-    if "--constants" in help_text:  # the chapter's pages compute under the book's constants
-        args += ["--constants", "book"]
+def cli_memory(batch: int, constants: str = "book") -> dict[str, Any]:
+    """servingmath's CLI (a separate process): Q2's scenario at another batch, under a constant
+    set (the chapter's pages show the book's by default)."""
+    args = ["memory", "--model", MODEL.key, "--chip", CHIP_KEY, "--weights", Q2.weights.name]
+    args += ["--kv", Q2.kv.name, "--batch", str(batch), "--seq", str(Q2.seq)]
+    args += ["--constants", constants, "--json"]
     proc = subprocess.run(
         [sys.executable, "-m", "servingmath", *args], capture_output=True, text=True, check=True, cwd=ROOT
     )
@@ -208,7 +205,42 @@ def test_playground_cells_run_in_one_session(site_url: str, watched_page: PageWa
     area.fill(original.replace('"batch": Q2.batch', '"batch": 64'))
     shown = run_and_wait(box)
     model = from_hf_config(ROOT / "docs" / "beyond" / "tiny-config.json")
-    b = memory_budget(model, CHIP, weights=Q2.weights, kv=Q2.kv, batch=64, seq=Q2.seq)
+    b = memory_budget(model, chapter_chip("book"), weights=Q2.weights, kv=Q2.kv, batch=64, seq=Q2.seq)
     assert fmt(b.kv_bytes, "B") in shown and fmt(b.param_bytes, "B") in shown, shown
     assert box.locator(".sm-run__output table").count() == 1  # display(Markdown(table)) rendered
+    assert_offline(watched_page)
+
+
+def test_runs_use_the_blocks_of_the_current_constant_set(site_url: str, watched_page: PageWatch) -> None:
+    page = watched_page.page
+    page.goto(site_url + BASICS)
+    page.locator(".sm-constants-switch").click()
+    assert page.locator("html").get_attribute("data-sm-constants") == "spec"
+    q1 = page.locator("h3#q1-kv-cache-size ~ details").first
+    q1.locator("summary").first.click()
+    q1.locator(".sm-run__open:visible").click()
+    area1 = q1.locator("textarea.sm-run__code:visible")
+    assert area1.input_value().startswith('CONSTANTS = "spec"')
+    area1.fill(area1.input_value() + "\nMARK = CONSTANTS")
+    run_and_wait(q1)
+
+    answer = page.locator("h3#q2-min-chips ~ details").first
+    answer.locator("summary").first.click()
+    answer.locator(".sm-run__open:visible").click()
+    area = answer.locator("textarea.sm-run__code:visible")
+    original = area.input_value()
+    assert original.startswith('CONSTANTS = "spec"')
+    area.fill(original + "\nprint(MARK)")
+    shown = run_and_wait(answer)
+    spec, book = cli_memory(Q2.batch, "spec"), cli_memory(Q2.batch, "book")
+    for text in shown_numbers(spec):
+        assert text in shown, (text, shown)
+    assert set(shown_numbers(book)) - set(shown_numbers(spec))  # the sets differ here
+    assert "spec" in shown.split()[-1]  # block 1 of the spec set ran before, as edited
+
+    # Back to the book's constants: the book copy of block 1 was never edited.
+    page.locator(".sm-constants-switch").click()
+    answer.locator(".sm-run__open:visible").click()
+    answer.locator("textarea.sm-run__code:visible").fill("print(MARK)")
+    assert "NameError" in run_and_wait(answer)
     assert_offline(watched_page)

@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 from conftest import ROOT
 
-from servingmath.book.chapter import CHIP, MODEL, Q2
+from servingmath.book.chapter import MODEL, Q2, chapter_chip
 from servingmath.memory import memory_budget
 from servingmath.units import fmt
 
@@ -81,8 +81,10 @@ def test_markdown_config_keeps_loadable_extensions_by_module_path() -> None:
 
 
 Q2_BLOCK = """\
+CONSTANTS = "book"
 from servingmath import fmt, memory_budget
-from servingmath.book.chapter import CHIP, MODEL, Q2
+from servingmath.book.chapter import MODEL, Q2, chapter_chip
+CHIP = chapter_chip(CONSTANTS)
 
 b = memory_budget(MODEL, CHIP, weights=Q2.weights, kv=Q2.kv, batch=64, seq=Q2.seq)
 print(f"- 总计：**{fmt(b.total_bytes, 'B')}**，拓扑 **{b.slice_name}**")
@@ -121,7 +123,7 @@ def test_archive_runs_a_block_without_numpy(archive: bytes, tmp_path: Path) -> N
     )
     assert proc.returncode == 0, proc.stderr
     ok, numpy_run, numpy_modules = (json.loads(line) for line in proc.stdout.splitlines())
-    b = memory_budget(MODEL, CHIP, weights=Q2.weights, kv=Q2.kv, batch=64, seq=Q2.seq)
+    b = memory_budget(MODEL, chapter_chip("book"), weights=Q2.weights, kv=Q2.kv, batch=64, seq=Q2.seq)
     assert ok["ok"], ok
     assert f"总计：<strong>{fmt(b.total_bytes, 'B')}</strong>" in ok["html"]
     assert "<table>" in ok["html"] and "<math" in ok["html"]  # tables, and TeX as MathML
