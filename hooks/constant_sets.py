@@ -6,7 +6,9 @@ every executed fence twice: a ``book`` copy and a ``spec`` copy, each wrapped in
 each with a visible first line ``CONSTANTS = "book"`` (or ``"spec"``), and each in its own
 markdown-exec session (``basics`` becomes ``basics-book`` / ``basics-spec``), so blocks of one
 page still share state in page order. The code a reader sees is exactly the code that ran.
-Pages that never mention ``CONSTANTS`` are left alone.
+Blocks that print raw HTML (``html="1"``: figures) run once, in the ``book`` session; such a
+block carries both sets itself (a figure holds one data template per set). Pages that never
+mention ``CONSTANTS`` are left alone.
 
 Runs before hooks/number_ledger.py (which marks each block's output) and before markdown-exec.
 """
@@ -22,6 +24,7 @@ LABELS = {"book": "原书常数", "spec": "厂商规格"}
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
 _EXEC_ON = re.compile(r"""\bexec\s*=\s*["']?(?:on|1|true|yes)\b""", re.I)
 _SESSION = re.compile(r"""\bsession\s*=\s*(["']?)([\w.-]+)\1""")
+_HTML_ON = re.compile(r"""\bhtml\s*=\s*["']?(?:on|1|true|yes)\b""", re.I)
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int, str, str]]:
@@ -106,8 +109,15 @@ def split_by_constants(markdown: str) -> str:
     pos = 0
     for start, end, indent, info in blocks:
         out += lines[pos:start]
-        for k in SETS:
-            out += _copy(lines, start, end, indent, info, k)
+        if _HTML_ON.search(info):  # raw HTML (a figure): once, after the book copies of earlier blocks
+            session = _SESSION.search(info)
+            head = lines[start]
+            if session:
+                head = head.replace(session.group(0), f'session="{session.group(2)}-book"', 1)
+            out += [head, *lines[start + 1 : end + 1]]
+        else:
+            for k in SETS:
+                out += _copy(lines, start, end, indent, info, k)
         pos = end + 1
     out += lines[pos:]
     return "\n".join(out)

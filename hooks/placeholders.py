@@ -138,8 +138,9 @@ def _prose(segment: str, where: str, markdown: str, offset: int) -> str:
         expr = p.group(1)
         if ":" in expr:
             return _indented(_namespace(expr, where), _indent_of(markdown, offset + p.start()))
+        text = _variants(lambda k: resolve(expr, where, k), inline=True, indent="")  # raises if unknown
         _cite_all(p.group(0))
-        return _variants(lambda k: resolve(expr, where, k), inline=True, indent="")
+        return text
 
     return PLACEHOLDER.sub(one, segment)
 
@@ -161,9 +162,9 @@ def _math_and_prose(segment: str, where: str, markdown: str, offset: int) -> str
             for p in PLACEHOLDER.finditer(tex):
                 if ":" in p.group(1):
                     raise PluginError(f"{where}: '{p.group(0)}' cannot stand inside a formula")
-            _cite_all(tex)
             indent = _indent_of(markdown, offset + m.start())
             out.append(_variants(lambda k, tex=tex: _fill(tex, where, k), inline=inline, indent=indent))
+            _cite_all(tex)
         else:
             out.append(tex)
         pos = m.end()

@@ -50,6 +50,10 @@ CONSTANT_SETS: tuple[str, ...] = ("book", "spec")
 DEFAULT_CONSTANTS: Constants = "spec"
 CONSTANT_LABELS: dict[str, str] = {"book": "原书常数", "spec": "厂商规格"}
 Wraparound = Literal["axis16", "cube4", "switch"]
+# The book's TPU chapter: a v5e/v6e mesh axis closes into a ring only at its full length of 16
+# chips; a v5p axis does on every whole 4x4x4 cube (optical switches).
+RING_AXIS_2D = 16
+CUBE_SIDE = 4
 
 
 def check_constants(constants: str) -> str:
@@ -129,9 +133,9 @@ class Chip:
         """
         n = check_positive("axis", axis)
         if self.wraparound == "axis16":
-            return n == 16
+            return n == RING_AXIS_2D
         if self.wraparound == "cube4":
-            return n % 4 == 0
+            return n % CUBE_SIDE == 0
         return True
 
     def ici_axis_bw(self, axis: int) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,23 @@ def browser(chromium_path: str) -> Iterator[Any]:
         b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def serve_sitemap_for(page: Any, site_url: str) -> None:
+    """Point the sitemap at the test server's port.
+
+    Material's instant navigation only intercepts links listed in sitemap.xml, which names
+    pages under ``site_url``; its URL matching fixes protocol and host but not the port, so
+    on the test server's random port every click would reload the page.
+    Deployed (or under ``mkdocs serve``), the two agree.
+    """
+
+    def route(r: Any) -> None:
+        body = r.fetch().text()
+        home = min(re.findall(r"<loc>([^<]+)</loc>", body), key=len)  # the site_url it was built for
+        r.fulfill(status=200, content_type="application/xml", body=body.replace(home, site_url))
+
+    page.route("**/sitemap.xml", route)
 
 
 @dataclass

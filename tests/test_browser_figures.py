@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+from conftest import serve_sitemap_for
 
 pytestmark = pytest.mark.browser
 
@@ -26,25 +26,8 @@ def _background(page, fig: str) -> str:
     return page.eval_on_selector(f"{fig} .main-svg", "e => e.style.background")
 
 
-def _serve_sitemap_for(page, site_url: str) -> None:
-    """Point the sitemap at the test server's port.
-
-    Material's instant navigation only intercepts links listed in sitemap.xml, which names
-    pages under ``site_url``; its URL matching fixes protocol and host but not the port, so
-    on the test server's random port every click would reload the page.
-    Deployed (or under ``mkdocs serve``), the two agree.
-    """
-
-    def route(r) -> None:
-        body = r.fetch().text()
-        home = min(re.findall(r"<loc>([^<]+)</loc>", body), key=len)  # the site_url it was built for
-        r.fulfill(status=200, content_type="application/xml", body=body.replace(home, site_url))
-
-    page.route("**/sitemap.xml", route)
-
-
 def _open_figure_page(page, site_url: str) -> None:
-    _serve_sitemap_for(page, site_url)
+    serve_sitemap_for(page, site_url)
     page.goto(site_url)
     page.wait_for_selector(".md-nav--primary")
     page.evaluate("window.__sm_marker = 1")

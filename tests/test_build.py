@@ -59,8 +59,16 @@ def test_placeholder_text_comes_from_the_library() -> None:
     from servingmath.book.registry import all_values
 
     hook = _load_hook("placeholders")
-    v = all_values()["q3.step.8"]
-    assert hook.substitute("{{ q3.step.8 }} / {{ q3.step.8|tex }}", "x.md") == f"{v.text} / {v.tex}"
+    same = all_values("book")["q2.batch"]
+    assert hook.substitute("{{ q2.batch }} / {{ q2.batch|tex }}", "x.md") == f"{same.text} / {same.tex}"
+    book, spec = (all_values(k)["q3.step.8"] for k in ("book", "spec"))
+    assert book.text != spec.text  # differs between the sets: one span per set
+    assert hook.substitute("{{ q3.step.8 }}", "x.md") == (
+        f'<span class="sm-c" data-constants="book">{book.text}</span>'
+        f'<span class="sm-c" data-constants="spec">{spec.text}</span>'
+    )
+    inline = hook.substitute("\\( t = {{ q3.step.8|tex }} \\)", "x.md")  # a formula is written twice
+    assert inline.count("\\(") == 2 and book.tex in inline and spec.tex in inline
 
 
 def test_failed_formula_conversion_names_the_page() -> None:

@@ -40,61 +40,49 @@ def load(path: Path) -> list[ledger.Entry]:
 # ── fast checks of the ledger itself ─────────────────────────────────────────────────────
 
 
-def test_fmt_records_nothing_when_no_ledger_is_active() -> None:
-    assert ledger.active() is None
+def test_fmt_is_pure() -> None:
+    """The library's formatter knows nothing about the site: no ledger, no recording."""
+    import servingmath.units as units
+
+    assert "ledger" not in vars(units)
     assert fmt(0.017239, "s") == "17.2 ms"
-    with ledger.recording() as led:
-        code = compile("fmt(0.017239, 's')", "<code block: session t; n1>", "eval")
-        assert eval(code, {"fmt": fmt}) == "17.2 ms"  # same text while recording
-    assert [(r.text, r.unit) for r in led.records] == [("17.2 ms", "s")]
-    assert ledger.active() is None
-
-
-def test_registry_values_are_not_recorded_as_formatted_numbers() -> None:
-    from servingmath.book.registry import all_values
-
-    with ledger.recording() as led:
-        code = compile("all_values()['q3.step.8'].text", "<code block: session t; n2>", "eval")
-        eval(code, {"all_values": all_values})
-    assert led.records == []
 
 
 def _page(extra: str = "") -> str:
-    m = ledger.EXEC_MARKER
+    start, end = ledger.EXEC_START, ledger.EXEC_END
     return (
         f'<h2 id="q1">问题 1</h2>{extra}<p>参数 70 GB</p>'
-        f"{m}<p>每 token <strong>160 KiB</strong>，共 80 张</p>"
-        f'<h2 id="q2">问题 2</h2>{m}<div><pre><code>batch = 32</code></pre></div><p>批次 32，7 张</p>'
+        f"{start.format('both')}<p>每 token <strong>160 KiB</strong>，共 80 张</p>{end}"
+        f'<h2 id="q2">问题 2</h2>{start.format("book")}<div><pre><code>batch = 32</code></pre></div>'
+        f"<p>批次 32，8 张</p>{end}{start.format('spec')}<p>批次 32，7 张</p>{end}"
     )
 
 
-def _records() -> list[ledger.Record]:
-    r = ledger.Record
-    return [
-        r(163840.0, "B", "160 KiB", block="a"),
-        r(80.0, "", "80", block="a"),
-        r(0.5, "", "0.5", block="a"),  # computed but never printed: not on the page
-        r(32.0, "", "32", block="b"),
-        r(7.0, "", "7", block="b"),
-        r(70e9, "B", "70 GB", key="q1.params"),
-    ]
+def _ledger() -> ledger.Ledger:
+    led = ledger.Ledger()
+    ledger.cite(led, "q1.params", 70e9, "B", "70 GB", constants="book")
+    return led
 
 
-def test_labels_follow_sections_and_skip_code() -> None:
-    got = [(e.label, e.text) for e in ledger.locate("p.md", _records(), _page())]
-    assert got == [("q1#1", "160 KiB"), ("q1#2", "80"), ("q1.params", "70 GB"), ("q2#1", "32"), ("q2#2", "7")]
+def test_labels_follow_sections_sets_and_skip_code() -> None:
+    got = [(e.label, e.text) for e in ledger.page_entries("p.md", _ledger(), _page())]
+    assert got == [
+        ("q1#1", "160 KiB"), ("q1#2", "80"), ("q1.params", "70 GB"),
+        ("q2#1", "32"), ("q2#1@spec", "32"), ("q2#2", "8"), ("q2#2@spec", "7"),
+    ]  # fmt: skip
 
 
 def test_labels_are_stable_under_edits_elsewhere_on_the_page() -> None:
-    before = {e.label: e.text for e in ledger.locate("p.md", _records(), _page())}
+    before = {e.label: e.text for e in ledger.page_entries("p.md", _ledger(), _page())}
     after = {
-        e.label: e.text for e in ledger.locate("p.md", _records(), _page("<p>新增一段：32、7、80 张</p>"))
+        e.label: e.text
+        for e in ledger.page_entries("p.md", _ledger(), _page("<p>新增一段：32、7、80 张</p>"))
     }
     assert before == after
 
 
 def test_numbers_json_is_deterministic() -> None:
-    entries = ledger.locate("p.md", _records(), _page())
+    entries = ledger.page_entries("p.md", _ledger(), _page())
     text = ledger.to_json(entries)
     assert text == ledger.to_json(list(reversed(entries)))
     assert ledger.from_json(text) == sorted(entries, key=lambda e: (e.page, e.label))
@@ -134,7 +122,10 @@ def test_numbers_json_lists_the_pages_numbers(built_site: Path) -> None:
                 f"{md} shows numbers but has none recorded"
             )
     html = (built_site / "index.html").read_text(encoding="utf-8")
-    assert ledger.EXEC_MARKER not in html
+    assert "servingmath:exec" not in html
+    labels = {r["label"] for r in rows if r["page"] == "chapter/basics.md"}
+    assert "q3.step.8" in labels and "q3.step.8@spec" in labels  # both constant sets recorded
+    assert any(label.endswith("@spec") and "#" in label for label in labels)  # answer output, spec copy
 
 
 @pytest.mark.build
@@ -145,12 +136,16 @@ def test_site_numbers_match_the_golden_copy(built_site: Path) -> None:
 
 @pytest.mark.build
 def test_changing_a_chip_constant_is_reported_on_several_pages(built_site: Path, tmp_path: Path) -> None:
-    """Use the chapter's 8.1e11 B/s for the TPU v5e HBM bandwidth in a copy of the project."""
+    """Use the chapter's other figure, 8.2e11 B/s, for the book's TPU v5e HBM bandwidth in a copy."""
     project = copy_project(tmp_path / "project")
-    edit(project / "servingmath" / "chips.py", "hbm_bw=819 * GB,", "hbm_bw=810 * GB,")
+    edit(project / "servingmath" / "chips.py", "hbm_bw=8.1e11,", "hbm_bw=8.2e11,")
     env = {"PYTHONPATH": str(project)}
     probe = subprocess.run(
-        [sys.executable, "-c", "import servingmath.chips as c; print(c.__file__, c.TPU_V5E.hbm_bw)"],
+        [
+            sys.executable,
+            "-c",
+            "import servingmath.chips as c; print(c.__file__, c.BOOK_CHIPS['tpu-v5e'].hbm_bw)",
+        ],
         cwd=project,
         env={**os.environ, **env},
         capture_output=True,
@@ -158,7 +153,7 @@ def test_changing_a_chip_constant_is_reported_on_several_pages(built_site: Path,
         check=True,
     )
     path, bw = probe.stdout.split()
-    assert Path(path).is_relative_to(project) and float(bw) == 8.1e11, probe.stdout  # the copy is imported
+    assert Path(path).is_relative_to(project) and float(bw) == 8.2e11, probe.stdout  # the copy is imported
 
     out = tmp_path / "site"
     proc = mkdocs_build(project, out, extra_env=env)

@@ -10,8 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from servingmath import DoesNotFitError, InvalidInputError, decode_step, max_batch, throughput
-from servingmath.book.chapter import CHIP, MODEL
+from servingmath import (
+    DoesNotFitError,
+    InvalidInputError,
+    critical_batch,
+    decode_step,
+    fmt,
+    max_batch,
+    throughput,
+)
+from servingmath.book.chapter import MODEL, chapter_chip
 from servingmath.book.figures import (
     PAYLOAD_LIMIT,
     VIS,
@@ -29,6 +37,8 @@ from servingmath.sweep import decode_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [(w, seq) for w in VIS.weight_options for seq in VIS.seqs]
+
+CHIP = chapter_chip("book")  # the figures' default constant set
 
 
 def _sweep(w, seq):
@@ -150,7 +160,7 @@ def test_rounded_refuses_non_finite() -> None:
 
 
 def test_observations_come_from_the_sweeps() -> None:
-    v = values()
+    v = values("book")
     assert all(k.startswith("fig.") for k in v)
     for seq in VIS.seqs:
         last = max_batch(MODEL, CHIP, chips=VIS.chips, weights=VIS.weights, kv=VIS.kv, seq=seq)
@@ -165,13 +175,13 @@ def test_observations_come_from_the_sweeps() -> None:
     s = _sweep(VIS.weights, VIS.default_seq)
     b = int(v["fig.double.batch"].value)
     assert s.step_time_s[b - 1] <= 2 * s.step_time_s[0] < s.step_time_s[b]
-    assert v["fig.bcrit"].text == "120"
+    assert v["fig.bcrit"].text == fmt(critical_batch(CHIP, weights=VIS.weights, compute=VIS.compute))
 
 
 def test_registry_serves_the_figure_values() -> None:
     from servingmath.book.registry import all_values
 
-    assert "fig.double.cost_ratio" in all_values()
+    assert "fig.double.cost_ratio" in all_values("book")
 
 
 def test_plotly_hook_adds_plotly_js_as_a_generated_file() -> None:

@@ -15,7 +15,7 @@ from project_copy import copy_project, edit
 from site_tools import free_port, stop_process_group
 
 from servingmath import decode_step, fmt
-from servingmath.book.chapter import CHIP, MODEL, Q2, Q3
+from servingmath.book.chapter import MODEL, Q2, Q3, chapter_chip
 
 pytestmark = pytest.mark.build
 
@@ -26,6 +26,9 @@ def _get(url: str) -> str:
             return r.read().decode("utf-8")
     except OSError:
         return ""
+
+
+BOOK = '<span class="sm-c" data-constants="book">'  # the copy shown under the chapter's constants
 
 
 def _wait_for(url: str, text: str, seconds: float, server: subprocess.Popen[str]) -> bool:
@@ -41,7 +44,7 @@ def _wait_for(url: str, text: str, seconds: float, server: subprocess.Popen[str]
 
 
 def _step_text(hbm_bw: float) -> str:
-    chip = dataclasses.replace(CHIP, hbm_bw=hbm_bw)
+    chip = dataclasses.replace(chapter_chip("book"), hbm_bw=hbm_bw)
     step = decode_step(
         MODEL, chip, chips=Q3.chips[0], batch=Q2.batch, seq=Q2.seq, weights=Q2.weights, kv=Q2.kv
     )
@@ -67,12 +70,12 @@ def test_library_edit_shows_at_next_reload(tmp_path: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        before, after = _step_text(CHIP.hbm_bw), _step_text(700e9)
+        before, after = _step_text(chapter_chip("book").hbm_bw), _step_text(700e9)
         assert before != after
-        assert _wait_for(url, f"重载探针：{before}", 180, server), "original value never served"
-        edit(project / "servingmath" / "chips.py", "hbm_bw=819 * GB,", "hbm_bw=700 * GB,")
+        assert _wait_for(url, f"重载探针：{BOOK}{before}", 180, server), "original value never served"
+        edit(project / "servingmath" / "chips.py", "hbm_bw=8.1e11,", "hbm_bw=7e11,")  # the book's v5e
         started = time.monotonic()
-        assert _wait_for(url, f"重载探针：{after}", 180, server), "library edit never served"
+        assert _wait_for(url, f"重载探针：{BOOK}{after}", 180, server), "library edit never served"
         print(f"library edit visible after {time.monotonic() - started:.1f} s")
     finally:
         stop_process_group(server)

@@ -83,7 +83,7 @@ def test_values_fail_when_any_row_is_above_its_bound(monkeypatch):
     fake = replace(row, key="fake", tokens_per_s=decode_bound(row).tokens_per_s * 2)
     monkeypatch.setattr(measured, "ROWS", (*ROWS, fake))
     with pytest.raises(ExceedsBoundError):
-        measured.values()
+        measured.values("spec")
 
 
 def test_a_tpot_below_the_roofline_step_raises():
@@ -107,7 +107,7 @@ def test_bad_rows_are_refused():
 
 
 def test_values_are_prefixed_and_complete():
-    v = measured.values()
+    v = measured.values("spec")
     assert all(k.startswith("meas.") for k in v)
     for r in ROWS:
         assert v[f"meas.{r.key}.bound"].text == fmt(decode_bound(r).tokens_per_s, "tokens/s")

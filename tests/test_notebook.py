@@ -18,7 +18,9 @@ from nbclient import NotebookClient
 from project_copy import ROOT
 
 from servingmath import fmt, from_hf_config
-from servingmath.book.chip_compare import CHIPS, serving_row
+from servingmath.book.chip_compare import chips_under, serving_row
+
+CHIPS = chips_under("book")  # the notebook's CONSTANTS
 
 NOTEBOOK = ROOT / "docs" / "beyond" / "playground.py"
 CONFIG = ROOT / "docs" / "beyond" / "tiny-config.json"
@@ -119,7 +121,7 @@ def test_built_page_is_executed_and_downloadable(built_site: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert 'id="fig-playground-pareto"' in html  # outputs were computed during this build
     model = from_hf_config(CONFIG)
-    r = serving_row("tpu-v5e", "int8", model=model)
+    r = serving_row(CHIPS[0], "int8", model=model)
     assert fmt(r.step_time_s, "s") in html
     download = built_site / "beyond" / "playground" / "playground.py"
     assert download.read_bytes() == NOTEBOOK.read_bytes()

@@ -17,7 +17,15 @@ import dataclasses
 from dataclasses import dataclass
 
 from servingmath.book.shown import Shown, as_registry, shown
-from servingmath.chips import CONSTANT_LABELS, Chip, check_constants, get_chip, slice_chips, slice_name
+from servingmath.chips import (
+    CONSTANT_LABELS,
+    RING_AXIS_2D,
+    Chip,
+    check_constants,
+    get_chip,
+    slice_chips,
+    slice_name,
+)
 from servingmath.dtypes import BF16, INT4, INT8, DType
 from servingmath.memory import (
     hbm_left_for_kv,
@@ -58,6 +66,8 @@ BETA_STATED = 8
 # ("16GB / 8.2e11"), its reference code (8.20e11) and its B_crit of 240 / 120 (1.97e14 / 8.2e11).
 # The errata check a printed number against it only to tell an inconsistency from a mistake.
 BOOK_ALTERNATIVE_HBM_BW = 8.2e11
+# The errata's agreement rule for numbers the chapter prints as approximate ("约", "~", "将近").
+APPROX_TOLERANCE = 0.10
 
 
 def chapter_chip(constants: str) -> Chip:
@@ -162,15 +172,20 @@ def model_values() -> list[Shown]:
     return out
 
 
+def hardware_row(h: Chip) -> list[Shown]:
+    """One row of the chapter's hardware table (keys ``hw.<chip>.*``)."""
+    k = h.key.removeprefix("tpu-")
+    return [
+        shown(f"hw.{k}.flops", h.bf16_flops, "FLOP/s"),
+        shown(f"hw.{k}.price", h.price_per_hour or 0.0, "$"),
+        shown(f"hw.{k}.flops_per_usd", h.flops_per_dollar(), "FLOPs/$", sig=2),
+    ]
+
+
 def hardware_values(c: Chip) -> list[Shown]:
     out: list[Shown] = [shown("hw.constants", CONSTANT_LABELS[c.constants])]
-    for h in (get_chip(key, constants=c.constants) for key in HARDWARE):
-        k = h.key.removeprefix("tpu-")
-        out += [
-            shown(f"hw.{k}.flops", h.bf16_flops, "FLOP/s"),
-            shown(f"hw.{k}.price", h.price_per_hour or 0.0, "$"),
-            shown(f"hw.{k}.flops_per_usd", h.flops_per_dollar(), "FLOPs/$", sig=2),
-        ]
+    for key in HARDWARE:
+        out += hardware_row(get_chip(key, constants=c.constants))
     out += [
         # as each set states it: "16GB" (16e9 B) in the book, 16 GiB physical in the spec
         shown("hw.v5e.hbm", c.hbm_bytes, "B", system="iec" if c.constants == "spec" else "si"),
@@ -208,6 +223,8 @@ def constant_set_values() -> list[Shown]:
             shown(f"set.{k}.v5e.price", c.price_per_hour or 0.0, "$"),
         ]
     out.append(shown("set.alt.v5e.hbm_bw", BOOK_ALTERNATIVE_HBM_BW, "B/s"))
+    out.append(shown("hw.ring_axis", RING_AXIS_2D))
+    out.append(shown("set.approx_pct", APPROX_TOLERANCE * 100, "%"))
     return out
 
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from servingmath.book.chapter import (
+    APPROX_TOLERANCE,
     BOOK_ALTERNATIVE_HBM_BW,
     CHIP_KEY,
     DTYPES,
@@ -58,6 +59,7 @@ from servingmath.book.chapter import (
     Q10,
     alternative_chip,
     chapter_chip,
+    hardware_row,
     values_for,
 )
 from servingmath.book.shown import Shown, shown
@@ -77,7 +79,7 @@ CATEGORIES: tuple[str, ...] = (
 )
 STATUSES: tuple[str, ...] = ("agrees", "inconsistency", "erratum")
 STATUS_LABELS = {"agrees": "一致", "inconsistency": "章内常数不一致", "erratum": "勘误"}
-APPROX_TOLERANCE = 0.10  # numbers printed as approximate agree within 10 %
+
 PAGE = "errata.md"
 # An erratum is a printed number that is wrong under the chapter's own constants.
 JUDGED_UNDER = "book"
@@ -366,7 +368,11 @@ def _printed_md(e: Erratum) -> str:
 
 
 def _ours_md(e: Erratum, vals: dict[str, Shown]) -> str:
-    return computed(e, vals).text
+    """Our value, with at least the digits the chapter printed (1.07 beside a printed 1.11)."""
+    s = computed(e, vals)
+    if s.unit == "" and isinstance(s.value, float) and not s.value.is_integer() and e.sig > 2:
+        return fmt(s.value, sig=e.sig)
+    return s.text
 
 
 def _difference_md(e: Erratum, vals: dict[str, Shown]) -> str:
@@ -600,21 +606,20 @@ def constant_differences() -> tuple[ConstantDifference, ...]:
             bv, sv = getattr(b, f), getattr(s, f)
             if bv == sv:
                 continue
-            moved: list[tuple[Erratum, Shown, Shown]] = []
+            one = dataclasses.replace(b, **{f: sv})
             if key == CHIP_KEY:
-                one = dataclasses.replace(b, **{f: sv})
-                hybrid = {**values_for(one), **calc_values(one)}
-                moved = [
-                    (e, book[e.key], hybrid[e.key])
-                    for e in _answers()
-                    if hybrid[e.key].text != book[e.key].text
-                ]
+                hybrid = {**book, **values_for(one), **calc_values(one)}
+            else:  # another chip of the chapter's hardware table: only its row moves
+                hybrid = {**book, **{v.key: v for v in hardware_row(one)}}
+            moved = [
+                (e, book[e.key], hybrid[e.key]) for e in _answers() if hybrid[e.key].text != book[e.key].text
+            ]
             out.append(
                 ConstantDifference(
                     chip=b.name,
                     label=label,
-                    book=shown(f"{key}.{f}.book", bv, unit),
-                    spec=shown(f"{key}.{f}.spec", sv, unit, system="iec" if unit == "B" else "si"),
+                    book=shown(f"{key}.{f}.book", bv, unit, sig=4),
+                    spec=shown(f"{key}.{f}.spec", sv, unit, sig=4, system="iec" if unit == "B" else "si"),
                     source=s.source(f),
                     moved=tuple(moved),
                 )
@@ -631,19 +636,32 @@ def _answers() -> list[Erratum]:
 
 
 def constants_markdown() -> str:
-    """The 常数差异 table: each figure, its book and spec value, the source, and which of the
-    chapter's answers it moves (book -> with that figure from spec).
+    """The 常数差异 section: one table of every figure where the sets differ (book value, spec
+    value, the spec's source, how many of the chapter's answers it moves), then for each figure
+    that moves answers, a table of them (book -> with only this figure taken from spec).
 
-    >>> print(constants_markdown().splitlines()[2].split(" | ")[:3])
-    ['| TPU v5e', 'HBM 容量', '16 GB']
+    >>> print(constants_markdown().splitlines()[2].split(" | ")[:4])
+    ['| TPU v5e', 'HBM 容量', '16 GB', '16 GiB']
     """
+    diffs = constant_differences()
     out = [
-        "| 芯片 | 常数 | 原书 | 厂商规格 | 厂商规格的来源 | 它改变的答案（原书常数 → 只换这一个常数） |",
-        "|:--|:--|--:|--:|:--|:--|",
+        "| 芯片 | 常数 | 原书 | 厂商规格 | 厂商规格的来源 | 改变的答案 |",
+        "|:--|:--|--:|--:|:--|--:|",
     ]
-    for d in constant_differences():
-        ans = "；".join(f"{_section_link(e)} {e.what} {x.text} → {y.text}" for e, x, y in d.moved)
-        out.append(_row([d.chip, d.label, d.book.text, d.spec.text, _source_md(d.source), ans or "—"]))
+    for d in diffs:
+        out.append(_row([d.chip, d.label, d.book.text, d.spec.text, _source_md(d.source), fmt(len(d.moved))]))
+    for d in diffs:
+        if not d.moved:
+            continue
+        out += [
+            "",
+            f"**{d.chip} {d.label}：{d.book.text} → {d.spec.text}**，改变了原章的这些答案：",
+            "",
+            "| 问题 | 内容 | 原书常数 | 只换这一个常数 | 变化 |",
+            "|:--|:--|--:|--:|--:|",
+        ]
+        for e, x, y in d.moved:
+            out.append(_row([_section_link(e), e.what, x.text, y.text, _change_md(x, y)]))
     return "\n".join(out)
 
 
@@ -689,14 +707,22 @@ def table_markdown(name: str) -> str:
     return section_markdown(name)
 
 
+def _change_md(old: Shown, new: Shown) -> str:
+    if isinstance(old.value, str) or isinstance(new.value, str) or not old.value:
+        return "—"
+    rel = new.value / old.value - 1
+    return ("+" if rel > 0 else "−") + fmt(abs(rel) * 100, "%", sig=2)
+
+
 def _section_link(e: Erratum) -> str:
     sec = section(e.question)
     return f"[{sec.title.split('：')[0]}](#{sec.anchor})"
 
 
 def _source_md(src: str) -> str:
+    """A source as a link named by its document (the rule notes after ";" are stated on the page)."""
     m = re.search(r"\((https?://[^)\s]+)\)", src)
-    name = re.sub(r"\s*\(https?://[^)\s]+\)", "", src)
+    name = re.sub(r"\s*\(https?://[^)\s]+\)", "", src).split(";")[0].strip()
     return f"[{name}]({m.group(1)})" if m else name
 
 

@@ -152,7 +152,7 @@ _HEADING = re.compile(r"<h[1-6]\b[^>]*\bid=\"([^\"]+)\"", re.I)
 # 160 KiB, 4x2, 29.6 %.
 _NUMBER = re.compile(
     r"(?<![\w.,])(?:\d+x\d+(?:x\d+)?|\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|\$?\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
-    r"(?:\s?(?:[kMGT]i?B/s|[kMGT]i?B|B/s|B|[mμn]?s|%|FLOP/s|FLOPs/\$|FLOPs|OP/s|token/s/chip|tokens?/s|倍))?"
+    r"(?:\s?(?:[kKMGT]i?B/s|[kKMGT]i?B|B/s|B|[mμn]?s|%|FLOP/s|FLOPs/\$|FLOPs|OP/s|token/s/chip|tokens?/s|倍))?"
     r"(?![\w.])"
 )
 
