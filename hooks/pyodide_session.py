@@ -139,16 +139,25 @@ def display(*objs: Any) -> None:
         _current[-1].display(*objs)
 
 
-def install_ipython_shim() -> None:
-    """Make ``from IPython.display import HTML, Markdown, display`` work (notebook mode only)."""
-    if "IPython" in sys.modules and not getattr(sys.modules["IPython"], "_sm_shim", False):
-        return  # a real IPython (CPython with Jupyter installed): leave it
+@contextlib.contextmanager
+def ipython_shim() -> Any:
+    """``from IPython.display import HTML, Markdown, display`` works inside (notebook mode):
+    Pyodide has no IPython; in CPython a real one is put back afterwards."""
+    names = ("IPython", "IPython.display")
+    saved = {n: sys.modules.get(n) for n in names}
     pkg = types.ModuleType("IPython")
-    pkg._sm_shim = True  # type: ignore[attr-defined]
     mod = types.ModuleType("IPython.display")
     mod.display, mod.Markdown, mod.HTML = display, Markdown, HTML  # type: ignore[attr-defined]
     pkg.display = mod  # type: ignore[attr-defined]
     sys.modules["IPython"], sys.modules["IPython.display"] = pkg, mod
+    try:
+        yield
+    finally:
+        for n, m in saved.items():
+            if m is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = m
 
 
 def _error_text(exc: BaseException) -> str:
@@ -198,8 +207,11 @@ def run(blocks: list[dict[str, str]], mode: str = "markdown") -> dict[str, Any]:
     ``failed`` (the label of the block that failed: an earlier block or the last one) and ``hint``.
     """
     notebook = mode == "notebook"
-    if notebook:
-        install_ipython_shim()
+    with ipython_shim() if notebook else contextlib.nullcontext():
+        return _run(blocks, notebook)
+
+
+def _run(blocks: list[dict[str, str]], notebook: bool) -> dict[str, Any]:
     ns: dict[str, Any] = {"__name__": "__main__"}
     out = _Output()
     for i, block in enumerate(blocks):

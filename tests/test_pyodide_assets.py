@@ -151,7 +151,10 @@ def test_errors_name_the_block_and_line() -> None:
 
 
 def test_notebook_mode_shows_display_and_last_value() -> None:
+    import IPython.display  # the real one (Jupyter is in the lock): the runner's stands in for it
+
     code = "from IPython.display import Markdown, display\nprint('hi')\ndisplay(Markdown('**b**'))\n6 * 7"
     r = session.run([{"code": code, "label": "单元格 1"}], mode="notebook")
     assert r["ok"], r
     assert r["html"].index("hi") < r["html"].index("<strong>b</strong>") < r["html"].index("42")
+    assert sys.modules["IPython.display"] is IPython.display  # put back after the run
