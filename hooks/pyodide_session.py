@@ -42,7 +42,7 @@ NOT_IN_BROWSER = {
 }
 HINT = (
     "浏览器里的运行环境只有 Python 标准库、servingmath（纯 Python 部分）和 Markdown，没有 {name}。"
-    '这个代码块需要 {name}：请在本地运行（在仓库根目录 `pip install -e ".[figures]"`）。'
+    '这个代码块需要 {name}，请在本地运行：在仓库根目录执行 pip install -e ".[figures]"，再运行这段代码。'
 )
 
 # The same patterns as hooks/mathml.py (arithmatex's generic output -> MathML).
