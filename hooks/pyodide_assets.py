@@ -4,9 +4,10 @@
   integrity hash in package-lock.json, installed by ``make install``): only the files
   ``loadPyodide`` fetches.
 * ``assets/pyodide/servingmath.zip``: the pure-Python ``servingmath`` package, Python-Markdown,
-  pymdownx's arithmatex and latex2mathml (so a block's printed Markdown renders as at build
-  time), the runner's Python half (``hooks/pyodide_session.py`` as ``sm_session.py``) with the
-  Markdown configuration of mkdocs.yml, and the data file the playground notebook reads.
+  pymdownx's arithmatex and latex2mathml with their distribution metadata (so a block's printed
+  Markdown renders as at build time), the runner's Python half (``hooks/pyodide_session.py`` as
+  ``sm_session.py``) with the Markdown configuration of mkdocs.yml, and the data file the
+  playground notebook reads.
   Deterministic bytes: sorted entries, fixed timestamps and permissions.
 
 ``docs/assets/javascripts/runner.js`` fetches none of it until the reader first presses
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import io
 import json
 import zipfile
@@ -73,6 +75,20 @@ def package_files(name: str) -> list[tuple[str, Path]]:
     return out
 
 
+def metadata_files(name: str) -> list[tuple[str, bytes]]:
+    """The distribution metadata of the package ``name`` (``importlib.metadata`` reads it:
+    latex2mathml asks for its own version when imported), when it is installed from a wheel."""
+    out: list[tuple[str, bytes]] = []
+    for dist_name in importlib.metadata.packages_distributions().get(name, []):
+        dist = importlib.metadata.distribution(dist_name)
+        for rel in ("METADATA", "entry_points.txt", "top_level.txt"):
+            text = dist.read_text(rel)
+            if text is not None:
+                folder = f"{dist.metadata['Name'].replace('-', '_')}-{dist.version}.dist-info"
+                out.append((f"{folder}/{rel}", text.encode()))
+    return out
+
+
 def markdown_config(extensions: Iterable[Any], configs: dict[str, Any]) -> dict[str, Any]:
     """The mkdocs.yml extensions the browser runner can load, as importable names, with their
     JSON-serialisable options (Python-Markdown finds extensions by entry point, which an
@@ -114,6 +130,7 @@ def build_archive(entries: Iterable[tuple[str, bytes]]) -> bytes:
 def archive_entries(md_config: dict[str, Any], root: Path = ROOT) -> list[tuple[str, bytes]]:
     files = [f for name in (*PACKAGES, *MODULES) for f in package_files(name)]
     entries = [(arc, path.read_bytes()) for arc, path in files]
+    entries += [f for name in (*PACKAGES, *MODULES) if name != "servingmath" for f in metadata_files(name)]
     entries += [(rel, (root / rel).read_bytes()) for rel in DATA_FILES]
     entries.append(("sm_session.py", SESSION.read_bytes()))
     entries.append(("sm_session.json", json.dumps(md_config, sort_keys=True, indent=1).encode()))

@@ -66,10 +66,7 @@ def render_markdown(text: str, config: dict[str, Any] | None = None) -> str:
 
 
 def math_to_mathml(content: str) -> str:
-    try:
-        from latex2mathml.converter import convert
-    except ImportError:  # the formulas stay TeX text
-        return content
+    from latex2mathml.converter import convert  # shipped in the archive: never silently skipped
 
     def sub(m: re.Match[str], display: str) -> str:
         tag = "div" if display == "block" else "span"

@@ -244,3 +244,44 @@ def test_runs_use_the_blocks_of_the_current_constant_set(site_url: str, watched_
     answer.locator("textarea.sm-run__code:visible").fill("print(MARK)")
     assert "NameError" in run_and_wait(answer)
     assert_offline(watched_page)
+
+
+def test_every_answer_block_reproduces_its_build_output(site_url: str, watched_page: PageWatch) -> None:
+    """Unchanged code run in the browser prints what it printed at build time, on every page.
+
+    Pages are reached by instant navigation (Material's), so one worker serves them all."""
+    page = watched_page.page
+    page.goto(site_url)
+    pages = page.evaluate(
+        "() => [...new Set([...document.querySelectorAll('.md-nav--primary a.md-nav__link[href]')]"
+        ".map(a => a.href.split('#')[0]))]"
+    )
+    checked = 0
+    for url in pages:
+        if url != page.url.split("#")[0]:
+            clicked = page.evaluate(  # a click on the nav link: Material's instant navigation
+                "u => { const a = [...document.querySelectorAll('.md-nav--primary a.md-nav__link[href]')]"
+                ".find(a => a.href.split('#')[0] === u); if (a) a.click(); return !!a; }",
+                url,
+            )
+            assert clicked, url
+            page.wait_for_function("u => location.href.split('#')[0] === u", arg=url)
+            page.wait_for_timeout(500)
+        for i in range(page.locator(".sm-run__open").count()):
+            opener = page.locator(".sm-run__open").nth(i)
+            box = page.locator(".sm-run").nth(i)
+            if not opener.evaluate("b => !b.closest('.sm-c') || !!b.closest(`.sm-c[data-constants='book']`)"):
+                continue  # the spec copies: another test switches sets
+            opener.evaluate("b => { const d = b.closest('details'); if (d) d.open = true; }")
+            if opener.get_attribute("aria-expanded") != "true":
+                opener.click()
+            shown = run_and_wait(box).removeprefix("你的运行结果")
+            block = opener.evaluate_handle("b => b.closest('.sm-run').previousElementSibling")
+            built = block.evaluate(
+                "s => s.querySelector(':scope > .tabbed-content > .tabbed-block:nth-child(2)')?.textContent"
+                " ?? s.querySelector('.jp-OutputArea')?.textContent ?? ''"
+            )
+            assert re.sub(r"\s+", "", shown) == re.sub(r"\s+", "", built), (url, i, shown, built)
+            checked += 1
+    assert checked >= 15, checked
+    assert_offline(watched_page)

@@ -1,6 +1,6 @@
 """The in-browser runner's package (hooks/pyodide_assets.py) and its Python half (sm_session).
 
-The archive is checked in a clean CPython (``-I``: no site-packages, so no numpy) with numpy
+The archive is checked in a clean CPython (``-I -S``: the standard library only) with numpy
 blocked on top, which is what Pyodide from npm gives the browser.
 """
 
@@ -115,7 +115,7 @@ def test_archive_runs_a_block_without_numpy(archive: bytes, tmp_path: Path) -> N
     zipfile.ZipFile(io.BytesIO(archive)).extractall(tmp_path / "lib")
     blocks = json.dumps([{"code": Q2_BLOCK, "label": "代码块 2"}])
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", CLEAN_RUN, str(tmp_path / "lib"), blocks],
+        [sys.executable, "-I", "-S", "-c", CLEAN_RUN, str(tmp_path / "lib"), blocks],
         capture_output=True,
         text=True,
         cwd=tmp_path,
