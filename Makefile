@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1:8000
 # Material prints a long banner about MkDocs 2.0 on every build; we pin MkDocs < 2.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help install test lint serve build bench update-golden lock clean
+.PHONY: help install test lint serve build bench update-golden search-dict lock clean
 
 help:
 	@echo "make serve          serve the site at http://$(HOST) with live reload"
@@ -18,6 +18,7 @@ help:
 	@echo "make build          build the site into site/ (strict)"
 	@echo "make bench          print build/reload/page-weight/sweep benchmarks"
 	@echo "make update-golden  accept the current numbers as the reviewed golden copy"
+	@echo "make search-dict    regenerate search/site.dict (jieba's words that occur on the site)"
 	@echo "make lock           re-pin requirements.lock from requirements.in"
 
 # The virtualenv is rebuilt whenever the lock or the project metadata changes.
@@ -52,6 +53,9 @@ bench: install
 
 update-golden: install
 	$(BIN)/python scripts/update_golden.py
+
+search-dict: install
+	$(BIN)/python scripts/search_dict.py
 
 lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements.lock requirements.in

@@ -50,11 +50,14 @@ def _uses_constants(lines: list[str], blocks: list[tuple[int, int, str, str]]) -
     return any(re.search(r"\bCONSTANTS\b", "\n".join(lines[a + 1 : b])) for a, b, _, _ in blocks)
 
 
-def _copy(lines: list[str], start: int, end: int, indent: str, info: str, constants: str) -> list[str]:
-    head = lines[start]
+def _fence_head(line: str, info: str, constants: str) -> str:
+    """The fence's first line with its session renamed per constant set (``p`` -> ``p-book``)."""
     session = _SESSION.search(info)
-    if session:
-        head = head.replace(session.group(0), f'session="{session.group(2)}-{constants}"', 1)
+    return line.replace(session.group(0), f'session="{session.group(2)}-{constants}"', 1) if session else line
+
+
+def _copy(lines: list[str], start: int, end: int, indent: str, info: str, constants: str) -> list[str]:
+    head = _fence_head(lines[start], info, constants)
     first = f'{indent}CONSTANTS = "{constants}"  # {LABELS[constants]}；另一套是 "{_other(constants)}"'
     return [
         f'{indent}<div class="sm-c" data-constants="{constants}" markdown>',
@@ -110,11 +113,7 @@ def split_by_constants(markdown: str) -> str:
     for start, end, indent, info in blocks:
         out += lines[pos:start]
         if _HTML_ON.search(info):  # raw HTML (a figure): once, after the book copies of earlier blocks
-            session = _SESSION.search(info)
-            head = lines[start]
-            if session:
-                head = head.replace(session.group(0), f'session="{session.group(2)}-book"', 1)
-            out += [head, *lines[start + 1 : end + 1]]
+            out += [_fence_head(lines[start], info, "book"), *lines[start + 1 : end + 1]]
         else:
             for k in SETS:
                 out += _copy(lines, start, end, indent, info, k)

@@ -138,6 +138,20 @@ class Chip:
             return n % CUBE_SIDE == 0
         return True
 
+    def slice_wraparound(self, shape: Shape) -> tuple[bool, ...]:
+        """Which axes of a slice close into rings. On TPU v5p the optical wraparound links come
+        with whole 4x4x4 cubes only ("a 2x2x4 won't have any wraparounds", the book's TPU chapter).
+
+        >>> v5p = get_chip("tpu-v5p")
+        >>> v5p.slice_wraparound((2, 2, 4)), v5p.slice_wraparound((4, 4, 8))
+        ((False, False, False), (True, True, True))
+        >>> get_chip("tpu-v5e").slice_wraparound((8, 16))
+        (False, True)
+        """
+        if self.wraparound == "cube4" and not all(a % CUBE_SIDE == 0 for a in shape):
+            return tuple(False for _ in shape)
+        return tuple(self.has_wraparound(a) for a in shape)
+
     def ici_axis_bw(self, axis: int) -> float:
         """Bytes/s a ring collective gets along one mesh axis of ``axis`` chips: both
         directions with a wraparound link, one direction without.
@@ -305,7 +319,31 @@ B200 = Chip(
     sources=_sources(_B200, hbm_bytes=_B200 + _GIB_RULE, price_per_hour="none"),
 )
 
-SPEC_CHIPS: dict[str, Chip] = {c.key: c for c in (TPU_V5E, TPU_V5P, TPU_V6E, H100, H200, B200)}
+_A100 = "NVIDIA A100 datasheet, SXM (https://www.nvidia.com/en-us/data-center/a100/)"
+A100_40GB = Chip(
+    key="a100-40gb",
+    name="NVIDIA A100 SXM 40GB",
+    bf16_flops=3.12e14,  # 312 TFLOP/s dense bf16
+    int8_ops=6.24e14,  # 624 TOP/s dense int8
+    fp8_flops=None,  # no fp8 tensor cores on Ampere
+    hbm_bytes=40 * GiB,  # "40GB" HBM2: 40 GiB
+    hbm_bw=1.555e12,  # 1,555 GB/s
+    ici_bw=6e11,  # NVLink 3: 600 GB/s per GPU, both directions
+    price_per_hour=None,  # no public list price servingmath can cite
+    slices=_GPU,
+    sources=_sources(_A100, hbm_bytes=_A100 + _GIB_RULE, price_per_hour="none"),
+)
+A100_80GB = dataclasses.replace(
+    A100_40GB,
+    key="a100-80gb",
+    name="NVIDIA A100 SXM 80GB",
+    hbm_bytes=80 * GiB,  # "80GB" HBM2e: 80 GiB
+    hbm_bw=2.039e12,  # 2,039 GB/s
+)
+
+SPEC_CHIPS: dict[str, Chip] = {
+    c.key: c for c in (TPU_V5E, TPU_V5P, TPU_V6E, H100, H200, B200, A100_40GB, A100_80GB)
+}
 CHIPS = SPEC_CHIPS  # the presets under the default constant set
 
 
@@ -330,6 +368,8 @@ BOOK_CHIPS: dict[str, Chip] = {
         _book(H100, _BOOK_CHAPTER, bf16_flops=9.9e14, price_per_hour=10.8),
         _book(H200, _BOOK_CHAPTER),
         _book(B200, _BOOK_CHAPTER),
+        _book(A100_40GB, _BOOK_CHAPTER),
+        _book(A100_80GB, _BOOK_CHAPTER),
     )
 }  # fmt: skip
 for _key, _price in (("tpu-v5e", 1.2), ("tpu-v5p", 4.2)):  # the serving chapter's prices
@@ -342,7 +382,8 @@ CHIP_SETS: dict[str, dict[str, Chip]] = {"book": BOOK_CHIPS, "spec": SPEC_CHIPS}
 
 
 def get_chip(name: str | Chip, constants: str = DEFAULT_CONSTANTS) -> Chip:
-    """Look a chip up by key (``tpu-v5e``, ``tpu-v5p``, ``tpu-v6e``, ``h100``, ``h200``, ``b200``)
+    """Look a chip up by key (``tpu-v5e``, ``tpu-v5p``, ``tpu-v6e``, ``h100``, ``h200``, ``b200``,
+    ``a100-40gb``, ``a100-80gb``)
     under a constant set (``book`` or ``spec``). A :class:`Chip` passes through unchanged.
 
     >>> get_chip("v5e").name, get_chip("v5e", constants="book").hbm_bytes

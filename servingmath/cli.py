@@ -12,7 +12,7 @@ by default ``spec``) and says which set it used.
 模型：LLaMA 3-70B（权重 int8，KV 缓存 int8，计算 bf16）
 芯片：8 × TPU v5e
 批大小：32，序列长度：8,192，解码长度：512
-每步时间：17.2 ms（受内存带宽限制）
+每步时间：20.1 ms（受内存带宽限制）
 ...
 0
 >>> main(["decode", "--model", "llama3-70b", "--chips", "8", "--batch", "0", "--seq", "8192",
@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, NoReturn
 
+from servingmath.breakdown import breakdown
+from servingmath.chip_file import load_chip_file
 from servingmath.chips import (
     CHIP_SETS,
     CONSTANT_LABELS,
@@ -41,6 +43,7 @@ from servingmath.chips import (
     slice_chips,
     slice_name,
 )
+from servingmath.comm import CommCost, decode_comm
 from servingmath.dtypes import DType, get_dtype
 from servingmath.errors import (
     MAX_BATCH,
@@ -48,21 +51,24 @@ from servingmath.errors import (
     MAX_DECODE_LEN,
     MAX_SEQ,
     MAX_TOKENS,
+    DoesNotFitError,
     InvalidInputError,
     check_count,
     check_fraction,
 )
 from servingmath.memory import (
+    KV_SHARDINGS,
     hbm_left_for_kv,
     kv_bytes_per_token,
     kv_cache_bytes,
+    kv_replication_note,
     memory_budget,
     min_chips,
     param_bytes,
 )
 from servingmath.models import MODELS, Model, get_model
 from servingmath.prefill import prefill_flops, prefill_latency
-from servingmath.roofline import decode_step, largest_fitting_step, throughput
+from servingmath.roofline import OVERLAPS, DecodeStep, decode_step, largest_fitting_step, throughput
 from servingmath.units import fmt
 
 PROG = "servingmath"
@@ -77,6 +83,7 @@ PARAM_FOR_OPTION = {
     "--tokens": "tokens",
     "--mfu": "mfu",
     "--compute": "compute",
+    "--chip-file": "chip_file",
     "--constants": "constants",
 }
 OPTION_FOR_PARAM = {param: option for option, param in PARAM_FOR_OPTION.items()}
@@ -135,9 +142,10 @@ def _count(option: str, text: str, maximum: int) -> int:
         return check_count(option, _number(text), maximum=maximum)
 
 
-def _model(text: str) -> Model:
+def _model_of(args: argparse.Namespace) -> Model:
+    """--model under the chosen constant set (``book``: the chapter's premises)."""
     with _blame("--model"):
-        return get_model(text)
+        return get_model(args.model, constants=_constants(args))
 
 
 def _constants(args: argparse.Namespace) -> str:
@@ -145,10 +153,17 @@ def _constants(args: argparse.Namespace) -> str:
         return check_constants(args.constants)
 
 
-def _chip(text: str, args: argparse.Namespace) -> Chip:
-    constants = _constants(args)
-    with _blame("--chip"):
-        return get_chip(text, constants=constants)
+def _chip_of(args: argparse.Namespace) -> Chip:
+    """--chip (a preset under the chosen constant set) or --chip-file (a chip described in a
+    TOML or JSON file; errors name the file's field)."""
+    path = getattr(args, "chip_file", None)
+    if path is None:
+        with _blame("--chip"):
+            return get_chip(args.chip or "tpu-v5e", constants=_constants(args))
+    if args.chip is not None:
+        raise CliError("--chip-file: give either --chip or --chip-file, not both")
+    with _blame("--chip-file"):
+        return load_chip_file(path)
 
 
 def _constants_line(constants: str) -> str:
@@ -232,7 +247,11 @@ def _chip_lines(c: Chip) -> list[str]:
 
 
 def cmd_chips(args: argparse.Namespace) -> Report:
-    chips = list(CHIP_SETS[_constants(args)].values())
+    if args.chip_file is not None:
+        with _blame("--chip-file"):
+            chips = [load_chip_file(args.chip_file)]
+    else:
+        chips = list(CHIP_SETS[_constants(args)].values())
     lines = [line for c in chips for line in _chip_lines(c)]
     return [_chip_json(c) for c in chips], lines
 
@@ -242,6 +261,8 @@ def _model_json(m: Model) -> Json:
     data.update(
         param_count=m.param_count,
         exact_param_count=m.exact_param_count,
+        active_param_count=m.active_param_count,
+        streamed_param_count_batch_1=m.streamed_param_count(batch=1),
         kv_elements_per_token=m.kv_elements_per_token,
     )
     return data
@@ -255,11 +276,24 @@ def _model_lines(m: Model) -> list[str]:
         f"  层数 L：{fmt(m.L)}；隐藏维度 D：{fmt(m.D)}；前馈维度 F：{fmt(m.F)}",
         f"  查询头 N：{fmt(m.N)}；KV 头 K：{fmt(m.K)}；头维度 H：{fmt(m.H)}；词表 V：{fmt(m.V)}",
         f"  每 token 的 KV 缓存元素数（2KHL）：{fmt(m.kv_elements_per_token)}",
+        *_model_extra_lines(m),
     ]
 
 
+def _model_extra_lines(m: Model) -> list[str]:
+    lines = []
+    if m.is_moe:
+        lines.append(
+            f"  混合专家：{fmt(m.experts)} 个专家，每 token 选 {fmt(m.experts_per_token)} 个；"
+            f"每 token 激活的参数量：{fmt(m.active_param_count, 'params', sig=4)}"
+        )
+    if m.max_positions is not None:
+        lines.append(f"  上下文窗口（max_position_embeddings）：{fmt(m.max_positions)} 个 token")
+    return lines
+
+
 def cmd_models(args: argparse.Namespace) -> Report:
-    models = list(MODELS.values())
+    models = [get_model(key, constants=_constants(args)) for key in MODELS]
     lines = [line for m in models for line in _model_lines(m)]
     return [_model_json(m) for m in models], lines
 
@@ -267,19 +301,57 @@ def cmd_models(args: argparse.Namespace) -> Report:
 # ----------------------------------------------------------------------------- memory
 
 
+def _comm_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--no-comm and --overlap as library keyword arguments."""
+    return {"comm": False if args.no_comm else None, "overlap": args.overlap}
+
+
+def _comm_line(s: DecodeStep, comm: CommCost) -> str:
+    if comm.collectives == 0:
+        return "  张量并行通信：无（单芯片）"
+    where = "×".join(str(a) for a in comm.axes)
+    wrap = (
+        "有环绕链路"
+        if all(comm.wraparound)
+        else "无环绕链路"
+        if not any(comm.wraparound)
+        else "部分轴有环绕链路"
+    )
+    link = {"ici": f"ICI {where}，{wrap}", "nvlink": "NVLink", "network": "跨节点网络"}[comm.interconnect]
+    what = f"{fmt(comm.collectives)} 次 all-reduce，{link}"
+    if s.comm_time_s == 0:
+        return f"  张量并行通信：未计入（按原章的模型；若计入为 {fmt(comm.time_s, 's')}，{what}）"
+    mode = "与计算完全重叠" if s.overlap == "full" else "不与计算重叠，直接相加"
+    return f"  张量并行通信：{fmt(s.comm_time_s, 's')}（{what}；{mode}）"
+
+
+def _kv_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--kv-sharding and --allow-beyond-context as library keyword arguments."""
+    return {"kv_sharding": args.kv_sharding, "allow_beyond_context": args.allow_beyond_context}
+
+
+def _replication_line(m: Model, tp: int, kv_sharding: str | None) -> list[str]:
+    note = kv_replication_note(m, tp=tp, kv_sharding=kv_sharding)
+    return [f"  注：{note}"] if note else []
+
+
 def cmd_memory(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip, args)
+    m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     batch = _count("--batch", args.batch, MAX_BATCH)
     seq = _count("--seq", args.seq, MAX_SEQ)
+    kw = _kv_options(args)
     with _blame():
         p = param_bytes(m, w)
-        k = kv_cache_bytes(m, kv, batch=batch, seq=seq)
+        k = kv_cache_bytes(m, kv, batch=batch, seq=seq, allow_beyond_context=args.allow_beyond_context)
         if min_chips(p, c) > _largest_slice(c)[1]:
             raise _too_big("--model", f"{m.name}'s {w.name} weights", p, c, "use --weights int8/int4")
         if min_chips(p + k, c) > _largest_slice(c)[1]:
             raise _too_big("--batch", "weights and KV caches", p + k, c, "lower --batch or --seq")
-        b = memory_budget(m, c, weights=w, kv=kv, batch=batch, seq=seq)
+        try:
+            b = memory_budget(m, c, weights=w, kv=kv, batch=batch, seq=seq, **kw)
+        except DoesNotFitError:  # replicated KV heads outgrow every slice
+            raise _too_big("--batch", "weights and KV caches", p + k, c, "lower --batch or --seq") from None
     data: Json = {
         "model": m.key,
         "chip": c.key,
@@ -290,6 +362,8 @@ def cmd_memory(args: argparse.Namespace) -> Report:
         "param_bytes": b.param_bytes,
         "kv_bytes_per_token": kv_bytes_per_token(m, kv),
         "kv_bytes": b.kv_bytes,
+        "kv_replication": b.kv_replication,
+        "kv_note": kv_replication_note(m, tp=b.slice_chips, kv_sharding=args.kv_sharding),
         "total_bytes": b.total_bytes,
         "hbm_bytes_per_chip": c.hbm_bytes,
         "min_chips": b.min_chips,
@@ -302,6 +376,7 @@ def cmd_memory(args: argparse.Namespace) -> Report:
         f"权重：{_bytes(b.param_bytes)}",
         f"每 token 的 KV 缓存：{_bytes(data['kv_bytes_per_token'])}",
         f"KV 缓存（批大小 {fmt(batch)} × 序列长度 {fmt(seq)}）：{_bytes(b.kv_bytes)}",
+        *_replication_line(m, b.slice_chips, args.kv_sharding),
         f"合计：{_bytes(b.total_bytes)}",
         f"最少芯片数：{fmt(b.min_chips)}",
         f"最小切片：{b.slice_name}（{fmt(b.slice_chips)} 个芯片）",
@@ -320,7 +395,7 @@ def _price_line(usd: float | None, c: Chip) -> str:
 
 
 def cmd_decode(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip, args)
+    m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     chips = _count("--chips", args.chips, MAX_CHIPS)
@@ -329,7 +404,11 @@ def cmd_decode(args: argparse.Namespace) -> Report:
     decode_len = _count("--decode-len", args.decode_len, MAX_DECODE_LEN)
     with _blame():
         hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
-        s = decode_step(m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute)
+        s = decode_step(
+            m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute,
+            **_kv_options(args), **_comm_options(args),
+        )  # fmt: skip
+        comm = decode_comm(m, c, chips=chips, batch=batch, compute=compute)
         t = throughput(s, decode_len=decode_len, chip=c)
     data: Json = {
         "model": m.key,
@@ -346,6 +425,15 @@ def cmd_decode(args: argparse.Namespace) -> Report:
         "kv_time_s": s.kv_time_s,
         "flops_time_s": s.flops_time_s,
         "mlp_time_s": s.mlp_time_s,
+        "comm_time_s": s.comm_time_s,
+        "overlap": s.overlap,
+        "compute_time_s": s.compute_time_s,
+        "comm_if_counted_s": comm.time_s,
+        "weight_bytes": s.weight_bytes,
+        "kv_bytes": s.kv_bytes,
+        "flops": s.flops,
+        "kv_replication": s.kv_replication,
+        "kv_note": kv_replication_note(m, tp=chips, kv_sharding=args.kv_sharding),
         "bound": s.bound,
         "tokens_per_s": t.tokens_per_s,
         "tokens_per_s_per_chip": t.tokens_per_s_per_chip,
@@ -359,7 +447,9 @@ def cmd_decode(args: argparse.Namespace) -> Report:
         f"每步时间：{fmt(s.step_time_s, 's')}（{_BOUND[s.bound]}）",
         f"  加载权重：{fmt(s.param_time_s, 's')}",
         f"  加载 KV 缓存：{fmt(s.kv_time_s, 's')}",
+        *_replication_line(m, chips, args.kv_sharding),
         f"  矩阵乘法计算：{fmt(s.flops_time_s, 's')}",
+        _comm_line(s, comm),
         f"吞吐量：{fmt(t.tokens_per_s, 'token/s')}",
         f"每芯片吞吐量：{fmt(t.tokens_per_s_per_chip, 'token/s')}",
         f"每芯片每秒完成请求数：{fmt(t.queries_per_s_per_chip, '个/s')}",
@@ -369,7 +459,7 @@ def cmd_decode(args: argparse.Namespace) -> Report:
 
 
 def cmd_fit(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip, args)
+    m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     seq = _count("--seq", args.seq, MAX_SEQ)
@@ -384,7 +474,10 @@ def cmd_fit(args: argparse.Namespace) -> Report:
         else:
             chips = _count("--chips", args.chips, MAX_CHIPS)
             shape = next((s for s in c.slices if slice_chips(s) == chips), None)
-        s = largest_fitting_step(m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute)
+        s = largest_fitting_step(
+            m, c, chips=chips, seq=seq, weights=w, kv=kv, compute=compute,
+            **_kv_options(args), **_comm_options(args),
+        )  # fmt: skip
         t = throughput(s, decode_len=decode_len, chip=c)
     data: Json = {
         "model": m.key,
@@ -397,6 +490,10 @@ def cmd_fit(args: argparse.Namespace) -> Report:
         "compute": compute.name,
         "decode_len": decode_len,
         "max_batch": s.batch,
+        "comm_time_s": s.comm_time_s,
+        "overlap": s.overlap,
+        "kv_replication": s.kv_replication,
+        "kv_note": kv_replication_note(m, tp=chips, kv_sharding=args.kv_sharding),
         "step_time_s": s.step_time_s,
         "bound": s.bound,
         "tokens_per_s": t.tokens_per_s,
@@ -410,6 +507,7 @@ def cmd_fit(args: argparse.Namespace) -> Report:
         f"芯片：{fmt(chips)} × {c.name}（{where}）",
         f"序列长度：{fmt(seq)}，解码长度：{fmt(decode_len)}",
         f"最大批大小：{fmt(s.batch)}",
+        *_replication_line(m, chips, args.kv_sharding),
         f"每步时间：{fmt(s.step_time_s, 's')}（{_BOUND[s.bound]}）",
         f"吞吐量：{fmt(t.tokens_per_s, 'token/s')}",
         f"每芯片吞吐量：{fmt(t.tokens_per_s_per_chip, 'token/s')}",
@@ -419,19 +517,99 @@ def cmd_fit(args: argparse.Namespace) -> Report:
     return data, lines
 
 
+# ----------------------------------------------------------------------------- breakdown
+
+_OP_BOUND = {"memory": "内存带宽", "compute": "算力", "communication": "通信"}
+
+
+def cmd_breakdown(args: argparse.Namespace) -> Report:
+    m, c = _model_of(args), _chip_of(args)
+    w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
+    compute = _compute(args.compute, c)
+    chips = _count("--chips", args.chips, MAX_CHIPS)
+    batch = _count("--batch", args.batch, MAX_BATCH)
+    seq = _count("--seq", args.seq, MAX_SEQ)
+    with _blame():
+        hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
+        b = breakdown(
+            m, c, chips=chips, batch=batch, seq=seq, weights=w, kv=kv, compute=compute,
+            **_kv_options(args), **_comm_options(args),
+        )  # fmt: skip
+    ops = [
+        {
+            "key": o.key,
+            "label": o.label,
+            "layer_type": o.layer_type,
+            "count": o.count,
+            "time_s": o.time_s,
+            "per_layer_time_s": o.per_layer_time_s,
+            "flops": o.flops,
+            "weight_bytes": o.weight_bytes,
+            "kv_bytes": o.kv_bytes,
+            "comm_bytes": o.comm_bytes,
+            "flops_time_s": o.flops_time_s,
+            "hbm_time_s": o.hbm_time_s,
+            "comm_time_s": o.comm_time_s,
+            "bound": o.bound,
+        }
+        for o in b.ops
+    ]
+    data: Json = {
+        "model": m.key,
+        "chip": c.key,
+        "chips": chips,
+        "batch": batch,
+        "seq": seq,
+        "weights": w.name,
+        "kv": kv.name,
+        "compute": compute.name,
+        "overlap": b.step.overlap,
+        "ops": ops,
+        "by_layer_type_s": b.by_layer_type(),
+        "ops_time_s": b.time_s,
+        "step_time_s": b.step.step_time_s,
+    }
+    lines = [
+        f"模型：{m.name}（权重 {w.name}，KV 缓存 {kv.name}，计算 {compute.name}）",
+        f"芯片：{fmt(chips)} × {c.name}；批大小 {fmt(batch)}，序列长度 {fmt(seq)}",
+        "",
+        "| 操作 | 每步次数 | 时间 | 每层一次 | 读 HBM | FLOPs | 受限于 |",
+        "|:---|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for o in b.ops:
+        moved = fmt(o.comm_bytes, "B") + "（通信）" if o.key == "collectives" else fmt(o.bytes, "B")
+        lines.append(
+            f"| {o.label} | {fmt(o.count)} | {fmt(o.time_s, 's')} | {fmt(o.per_layer_time_s, 's')} | "
+            f"{moved} | {fmt(o.flops, 'FLOPs')} | {_OP_BOUND[o.bound]} |"
+        )
+    layer, head = b.by_layer_type()["layer"], b.by_layer_type()["model"]
+    lines += [
+        "",
+        f"解码层合计：{fmt(layer, 's')}；嵌入与 LM head：{fmt(head, 's')}",
+        f"各操作相加：{fmt(b.time_s, 's')}；整步公式：{fmt(b.step.step_time_s, 's')}",
+        *_replication_line(m, chips, args.kv_sharding),
+    ]
+    return data, lines
+
+
 # ----------------------------------------------------------------------------- prefill
 
 
+_ATTN = {True: "含", False: "不含"}
+
+
 def cmd_prefill(args: argparse.Namespace) -> Report:
-    m, c = _model(args.model), _chip(args.chip, args)
+    m, c = _model_of(args), _chip_of(args)
     compute = _compute(args.compute, c)
     chips = _count("--chips", args.chips, MAX_CHIPS)
     tokens = _count("--tokens", args.tokens, MAX_TOKENS)
     with _blame("--mfu"):
         mfu = check_fraction("--mfu", _number(args.mfu))
     with _blame():
-        flops = prefill_flops(m, tokens=tokens)
-        latency = prefill_latency(m, c, chips=chips, tokens=tokens, mfu=mfu, compute=compute)
+        flops = prefill_flops(m, tokens=tokens, attention=args.attention_flops)
+        latency = prefill_latency(
+            m, c, chips=chips, tokens=tokens, mfu=mfu, compute=compute, attention=args.attention_flops
+        )
     data: Json = {
         "model": m.key,
         "chip": c.key,
@@ -439,6 +617,7 @@ def cmd_prefill(args: argparse.Namespace) -> Report:
         "tokens": tokens,
         "mfu": mfu,
         "compute": compute.name,
+        "attention_flops": args.attention_flops,
         "flops": flops,
         "latency_s": latency,
     }
@@ -446,7 +625,7 @@ def cmd_prefill(args: argparse.Namespace) -> Report:
         f"模型：{m.name}（计算 {compute.name}）",
         f"芯片：{fmt(chips)} × {c.name}，MFU：{fmt(mfu * 100, '%')}",
         f"预填充 token 数：{fmt(tokens)}",
-        f"预填充计算量：{fmt(flops, 'FLOPs')}",
+        f"预填充计算量：{fmt(flops, 'FLOPs')}（{_ATTN[args.attention_flops]}因果注意力的 FLOPs）",
         f"预填充延迟：{fmt(latency, 's')}",
     ]
     return data, lines
@@ -482,7 +661,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_chip(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", required=True, help="模型名（见 servingmath models）或 config.json 路径")
-        p.add_argument("--chip", default="tpu-v5e", help="芯片名（见 servingmath chips），默认 tpu-v5e")
+        p.add_argument("--chip", default=None, help="芯片名（见 servingmath chips），默认 tpu-v5e")
+        p.add_argument("--chip-file", metavar="PATH", help="从 TOML 或 JSON 文件读入芯片参数（代替 --chip）")
 
     def dtypes(p: argparse.ArgumentParser, *, compute: bool) -> None:
         p.add_argument("--weights", required=True, help="权重精度：bf16、fp8、int8、int4")
@@ -490,7 +670,26 @@ def build_parser() -> argparse.ArgumentParser:
         if compute:
             p.add_argument("--compute", default="bf16", help="矩阵乘法输入精度，默认 bf16")
 
-    add("chips", cmd_chips, "列出芯片预设")
+    def kv_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--kv-sharding", choices=KV_SHARDINGS, default=None,
+            help="KV 缓存怎样分到张量并行的芯片上：heads（按头，芯片多于 KV 头时复制）或 batch（按序列），"
+            "默认按常数集（spec 为 heads）",
+        )  # fmt: skip
+        p.add_argument(
+            "--allow-beyond-context", action="store_true",
+            help="允许序列长度超过模型的上下文窗口（max_position_embeddings）",
+        )  # fmt: skip
+
+    def comm_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--no-comm", action="store_true", help="不计张量并行的通信时间（原章的模型）")
+        p.add_argument(
+            "--overlap", choices=OVERLAPS, default="none",
+            help="通信与计算的重叠假设：none（相加，默认）或 full（完全重叠，取较长者）",
+        )  # fmt: skip
+
+    p = add("chips", cmd_chips, "列出芯片预设（或检查并显示 --chip-file 描述的芯片）")
+    p.add_argument("--chip-file", metavar="PATH", help="只显示这个 TOML 或 JSON 文件描述的芯片")
     add("models", cmd_models, "列出模型预设")
 
     p = add("memory", cmd_memory, "权重和 KV 缓存占多少显存，至少要几个芯片")
@@ -498,6 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
     dtypes(p, compute=False)
     p.add_argument("--batch", required=True, metavar="N", help="批大小（并发序列数）")
     p.add_argument("--seq", required=True, metavar="N", help="每个序列的 token 数")
+    kv_options(p)
 
     p = add("decode", cmd_decode, "一个解码步的时间、吞吐量和成本")
     model_chip(p)
@@ -506,6 +706,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seq", required=True, metavar="N", help="每个序列缓存的 token 数")
     dtypes(p, compute=True)
     p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
+    kv_options(p)
+    comm_options(p)
 
     p = add("fit", cmd_fit, "放得下的最大批大小及其解码步时间")
     model_chip(p)
@@ -513,6 +715,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chips", metavar="N", help="芯片数；默认取能放下权重的最小切片")
     dtypes(p, compute=True)
     p.add_argument("--decode-len", default="512", metavar="N", help="每个请求生成的 token 数，默认 512")
+    kv_options(p)
+    comm_options(p)
+
+    p = add("breakdown", cmd_breakdown, "一个解码步按操作拆开：时间、字节、FLOPs 与瓶颈")
+    model_chip(p)
+    p.add_argument("--chips", required=True, metavar="N", help="芯片数")
+    p.add_argument("--batch", required=True, metavar="N", help="批大小（并发序列数）")
+    p.add_argument("--seq", required=True, metavar="N", help="每个序列缓存的 token 数")
+    dtypes(p, compute=True)
+    kv_options(p)
+    comm_options(p)
 
     p = add("prefill", cmd_prefill, "预填充延迟")
     model_chip(p)
@@ -520,6 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokens", required=True, metavar="N", help="预填充的 token 数")
     p.add_argument("--mfu", required=True, metavar="X", help="模型 FLOPs 利用率，(0, 1] 之间")
     p.add_argument("--compute", default="bf16", help="矩阵乘法输入精度，默认 bf16")
+    p.add_argument("--attention-flops", action="store_true", help="计入因果注意力的 FLOPs（原章不计）")
     return parser
 
 

@@ -1,9 +1,18 @@
 """Prefill latency, continuous-batching eviction, and disaggregated server ratios.
 
-The chapter's question 10 (8k tokens, 16 x TPU v5e, 40% MFU):
+The chapter's question 10 (8k tokens, 16 x TPU v5e, 40% MFU), with the chapter's nominal
+70e9 parameters and no attention FLOPs:
 
->>> round(prefill_latency("llama3-70b", "tpu-v5e", chips=16, tokens=8192, mfu=0.4), 4)
+>>> from servingmath.models import LLAMA3_70B
+>>> round(prefill_latency(LLAMA3_70B, "tpu-v5e", chips=16, tokens=8192, mfu=0.4), 4)
 0.9096
+
+Causal attention adds ``2 N H L T (T + 1)`` FLOPs (``QK^T`` and ``AV`` over the lower
+triangle), about 7% more at 8k tokens:
+
+>>> with_attn = prefill_flops(LLAMA3_70B, tokens=8192, attention=True)
+>>> round(with_attn / prefill_flops(LLAMA3_70B, tokens=8192) - 1, 3)
+0.077
 """
 
 from __future__ import annotations
@@ -22,14 +31,37 @@ from servingmath.errors import (
 from servingmath.models import Model, get_model
 
 
-def prefill_flops(model: Model | str, *, tokens: int) -> float:
-    """``2 x params x tokens`` FLOPs (attention FLOPs left out, as in the chapter).
+def attention_flops(model: Model | str, *, tokens: int) -> float:
+    """Causal self-attention FLOPs of prefilling ``tokens`` tokens: token ``i`` attends to
+    ``i`` keys, ``2 H`` FLOPs each for ``QK^T`` and for ``AV``, per query head and layer:
+    ``2 N H L T (T + 1)``.
 
-    >>> prefill_flops("llama3-70b", tokens=1) / 1e9
+    >>> attention_flops("llama3-70b", tokens=1)
+    2621440
+    """
+    m = get_model(model)
+    t = check_count("tokens", tokens, maximum=MAX_TOKENS)
+    return 2 * m.N * m.H * m.L * t * (t + 1)
+
+
+def prefill_flops(model: Model | str, *, tokens: int, attention: bool = False) -> float:
+    """``2 x params x tokens`` matmul FLOPs, plus the causal attention FLOPs when
+    ``attention`` (left out by default, as in the chapter).
+
+    ``params`` is :attr:`~servingmath.models.Model.flops_param_count`: the chapter's nominal
+    count under ``book``; under ``spec`` the active parameters without the input embedding
+    table (a lookup).
+
+    >>> from servingmath.models import LLAMA3_70B
+    >>> prefill_flops(LLAMA3_70B, tokens=1) / 1e9
     140.0
+    >>> prefill_flops("llama3-70b", tokens=1) / 1e9
+    139.006066688
     """
     t = check_count("tokens", tokens, maximum=MAX_TOKENS)
-    return 2 * get_model(model).param_count * t
+    m = get_model(model)
+    extra = attention_flops(m, tokens=t) if attention else 0
+    return 2 * m.flops_param_count * t + extra
 
 
 def prefill_latency(
@@ -40,11 +72,19 @@ def prefill_latency(
     tokens: int,
     mfu: float,
     compute: DType | str = "bf16",
+    attention: bool = False,
 ) -> float:
-    """Seconds to prefill ``tokens`` tokens on ``chips`` chips at model FLOPs utilisation ``mfu``."""
+    """Seconds to prefill ``tokens`` tokens on ``chips`` chips at model FLOPs utilisation
+    ``mfu`` (with the causal attention FLOPs when ``attention``).
+
+    >>> from servingmath.models import LLAMA3_70B
+    >>> round(prefill_latency(LLAMA3_70B, "tpu-v5e", chips=16, tokens=8192, mfu=0.4, attention=True), 3)
+    0.979
+    """
     n = check_count("chips", chips, maximum=MAX_CHIPS)
     u = check_fraction("mfu", mfu)
-    return prefill_flops(model, tokens=tokens) / (n * get_chip(chip).flops(compute) * u)
+    flops = prefill_flops(model, tokens=tokens, attention=attention)
+    return flops / (n * get_chip(chip).flops(compute) * u)
 
 
 def completions_per_step(*, batch: int, decode_len: int) -> float:

@@ -114,10 +114,11 @@ def mlp_matmul_times(
     b = check_count("batch", batch, maximum=MAX_BATCH)
     n = check_count("n_axes", n_axes, maximum=3)
     w, a = get_dtype(weights).bytes, get_dtype(compute).bytes
-    axes = sorted(c.smallest_slice(y), reverse=True)
+    shape = c.smallest_slice(y)
+    axes = sorted(zip(shape, c.slice_wraparound(shape), strict=True), reverse=True)
     if n > len(axes):
         raise InvalidInputError("n_axes", f"n_axes must be <= {len(axes)} for a {c.name} slice, got {n}")
-    axis_bw = sum(c.ici_axis_bw(x) for x in axes[:n])
+    axis_bw = sum(c.ici_bw if wraps else c.ici_bw / 2 for _, wraps in axes[:n])
     return MatmulTimes(
         t_ici_s=a * b * m.D / axis_bw,
         t_hbm_s=m.D * m.F * w / (y * c.hbm_bw),

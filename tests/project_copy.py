@@ -7,8 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = (
-    "mkdocs.yml", "docs", "hooks", "overrides", "servingmath", "requirements.lock", "package.json",
-    "package-lock.json",
+    "mkdocs.yml", "docs", "hooks", "overrides", "search", "servingmath", "requirements.lock",
+    "package.json", "package-lock.json",
 )  # fmt: skip
 # Installed browser assets are read, never edited, by a build: linked, not copied.
 LINKED = ("node_modules",)

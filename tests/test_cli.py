@@ -143,7 +143,9 @@ def test_decode_json_matches_library(capsys: pytest.CaptureFixture[str]) -> None
     step = sm.decode_step("llama3-70b", "tpu-v5e", chips=8, batch=32, seq=8192, weights="int8", kv="int8")
     t = sm.throughput(step, decode_len=512, chip="tpu-v5e")
     assert data["step_time_s"] == step.step_time_s
-    assert 15e-3 < data["step_time_s"] < 19e-3
+    assert 15e-3 < data["compute_time_s"] < 19e-3
+    assert data["comm_time_s"] == step.comm_time_s > 0
+    assert data["step_time_s"] == pytest.approx(data["compute_time_s"] + data["comm_time_s"], rel=1e-12)
     assert data["param_time_s"] == step.param_time_s
     assert data["kv_time_s"] == step.kv_time_s
     assert data["flops_time_s"] == step.flops_time_s

@@ -22,6 +22,8 @@ SWEEP_CASES: list[tuple[str, str, int, str, str, str]] = [
     ("llama3-8b", "h100", 1, "bf16", "bf16", "bf16"),
     ("llama3-405b", "h200", 8, "fp8", "fp8", "fp8"),
     ("llama2-70b", "tpu-v6e", 8, "bf16", "int8", "bf16"),
+    ("llama3-70b", "tpu-v5e", 32, "bf16", "bf16", "bf16"),  # 4 copies of each KV head
+    ("mixtral-8x7b", "h100", 2, "bf16", "bf16", "bf16"),  # weight traffic grows with batch
 ]
 SEQS = [1024, 8192, 32768]
 
@@ -29,7 +31,19 @@ SEQS = [1024, 8192, 32768]
 @pytest.mark.parametrize("case", SWEEP_CASES, ids=lambda c: "-".join(map(str, c)))
 def test_sweep_matches_scalar_decode_step(case: tuple[str, str, int, str, str, str]) -> None:
     model, chip, chips, weights, kv, compute = case
-    sweeps = sm.decode_sweeps(model, chip, chips=chips, seqs=SEQS, weights=weights, kv=kv, compute=compute)
+    sweeps = [
+        sm.decode_sweep(
+            model,
+            chip,
+            chips=chips,
+            seq=seq,
+            weights=weights,
+            kv=kv,
+            compute=compute,
+            allow_beyond_context=True,
+        )
+        for seq in SEQS
+    ]
     assert [s.seq for s in sweeps] == SEQS
     for sweep in sweeps:
         assert sweep.batch[0] == 1
@@ -38,8 +52,9 @@ def test_sweep_matches_scalar_decode_step(case: tuple[str, str, int, str, str, s
         for i in sorted({0, last // 2, last}):
             b = int(sweep.batch[i])
             step = sm.decode_step(
-                model, chip, chips=chips, batch=b, seq=sweep.seq, weights=weights, kv=kv, compute=compute
-            )
+                model, chip, chips=chips, batch=b, seq=sweep.seq, weights=weights, kv=kv, compute=compute,
+                allow_beyond_context=True,
+            )  # fmt: skip
             t = sm.throughput(step, chip=chip)
             assert float(sweep.param_time_s[i]) == pytest.approx(step.param_time_s, rel=1e-12)
             assert float(sweep.kv_time_s[i]) == pytest.approx(step.kv_time_s, rel=1e-12)
@@ -58,10 +73,12 @@ def test_sweep_matches_scalar_decode_step(case: tuple[str, str, int, str, str, s
 @pytest.mark.parametrize("case", SWEEP_CASES, ids=lambda c: "-".join(map(str, c)))
 def test_sweep_ends_at_largest_fitting_batch(case: tuple[str, str, int, str, str, str]) -> None:
     model, chip, chips, weights, kv, compute = case
-    kw: dict[str, Any] = dict(chips=chips, weights=weights, kv=kv, compute=compute)
-    for sweep in sm.decode_sweeps(model, chip, seqs=SEQS, **kw):
+    kw: dict[str, Any] = dict(chips=chips, weights=weights, kv=kv, compute=compute, allow_beyond_context=True)
+    for sweep in (sm.decode_sweep(model, chip, seq=seq, **kw) for seq in SEQS):
         top = int(sweep.batch[-1])
-        assert top == sm.max_batch(model, chip, chips=chips, weights=weights, kv=kv, seq=sweep.seq)
+        assert top == sm.max_batch(
+            model, chip, chips=chips, weights=weights, kv=kv, seq=sweep.seq, allow_beyond_context=True
+        )
         sm.decode_step(model, chip, batch=top, seq=sweep.seq, **kw)  # fits: does not raise
         with pytest.raises(DoesNotFitError):
             sm.decode_step(model, chip, batch=top + 1, seq=sweep.seq, **kw)

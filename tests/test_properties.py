@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import servingmath as sm
+from servingmath.breakdown import breakdown
 from servingmath.cli import main
 from servingmath.errors import MAX_BATCH, MAX_SEQ, DoesNotFitError, InvalidInputError, UnknownNameError
 
@@ -55,7 +56,15 @@ def test_step_time_never_decreases_with_batch(
 ) -> None:
     chip, compute = cc
     small, big = sorted(batches)
-    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv, compute=compute, check_fit=False)
+    kw: dict[str, Any] = dict(
+        chips=chips,
+        seq=seq,
+        weights=weights,
+        kv=kv,
+        compute=compute,
+        check_fit=False,
+        allow_beyond_context=True,
+    )
     s_small = sm.decode_step(model, chip, batch=small, **kw)
     s_big = sm.decode_step(model, chip, batch=big, **kw)
     assert s_small.step_time_s <= s_big.step_time_s
@@ -75,24 +84,25 @@ def test_step_time_never_decreases_with_batch(
 def test_max_batch_fits_and_one_more_does_not(
     model: str, chip: str, weights: str, kv: str, chips: int, seq: int
 ) -> None:
-    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv)
+    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv, allow_beyond_context=True)
+    held: dict[str, Any] = dict(seq=seq, tp=chips, allow_beyond_context=True)  # KV copies on `chips`
     capacity = chips * sm.get_chip(chip).hbm_bytes
     try:
         b = sm.max_batch(model, chip, **kw)
     except DoesNotFitError:
-        one = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=1, seq=seq)
+        one = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=1, **held)
         assert one > capacity
         with pytest.raises(DoesNotFitError):
             sm.decode_step(model, chip, batch=1, **kw)
         return
     step = sm.decode_step(model, chip, batch=b, **kw)  # must not raise
     assert step.batch == b
-    used = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b, seq=seq)
+    used = sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b, **held)
     assert used <= capacity
     if b < MAX_BATCH:
         with pytest.raises(DoesNotFitError):
             sm.decode_step(model, chip, batch=b + 1, **kw)
-        assert sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b + 1, seq=seq) > capacity
+        assert sm.param_bytes(model, weights) + sm.kv_cache_bytes(model, kv, batch=b + 1, **held) > capacity
     else:  # capped: the rest of the library refuses larger batches
         with pytest.raises(InvalidInputError, match="batch"):
             sm.decode_step(model, chip, batch=b + 1, **kw)
@@ -123,9 +133,10 @@ def test_tokens_per_chip_under_compute_roof(
         kv=kv,
         compute=compute,
         check_fit=False,
+        allow_beyond_context=True,
     )
     t = sm.throughput(step, decode_len=decode_len, chip=chip)
-    roof = sm.get_chip(chip).flops(compute) / (2 * sm.get_model(model).param_count)
+    roof = sm.get_chip(chip).flops(compute) / (2 * sm.get_model(model).flops_param_count)
     assert t.tokens_per_s_per_chip <= roof * (1 + 1e-12)
     assert t.queries_per_s_per_chip * decode_len == pytest.approx(t.tokens_per_s_per_chip, rel=1e-12)
     assert _finite(
@@ -142,9 +153,11 @@ def test_tokens_per_chip_under_compute_roof(
     k=st.integers(1, 1000),
 )
 def test_kv_bytes_linear_in_batch_and_seq(model: str, kv: str, batch: int, seq: int, k: int) -> None:
-    base = sm.kv_cache_bytes(model, kv, batch=batch, seq=seq)
-    assert sm.kv_cache_bytes(model, kv, batch=batch * k, seq=seq) == pytest.approx(k * base, rel=1e-12)
-    assert sm.kv_cache_bytes(model, kv, batch=batch, seq=seq * k) == pytest.approx(k * base, rel=1e-12)
+    base = sm.kv_cache_bytes(model, kv, batch=batch, seq=seq, allow_beyond_context=True)
+    more = sm.kv_cache_bytes(model, kv, batch=batch * k, seq=seq, allow_beyond_context=True)
+    assert more == pytest.approx(k * base, rel=1e-12)
+    longer = sm.kv_cache_bytes(model, kv, batch=batch, seq=seq * k, allow_beyond_context=True)
+    assert longer == pytest.approx(k * base, rel=1e-12)
     assert base == pytest.approx(batch * seq * sm.kv_bytes_per_token(model, kv), rel=1e-12)
 
 
@@ -167,6 +180,62 @@ def test_prefill_finite_and_inverse_in_chips_and_mfu(
     assert lat * chips * mfu == pytest.approx(
         sm.prefill_flops(model, tokens=tokens) / sm.get_chip(chip).flops(compute), rel=1e-9
     )
+
+
+@FAST
+@given(
+    model=models,
+    cc=chip_and_compute(),
+    weights=dtypes,
+    kv=dtypes,
+    chips=st.integers(1, 1024),
+    seq=st.integers(1, 200_000),
+    batches=st.tuples(st.integers(1, 100_000), st.integers(1, 100_000)),
+)
+def test_breakdown_adds_up_and_communication_grows_with_batch(
+    model: str, cc: tuple[str, str], weights: str, kv: str, chips: int, seq: int, batches: tuple[int, int]
+) -> None:
+    chip, compute = cc
+    small, big = sorted(batches)
+    kw: dict[str, Any] = dict(chips=chips, seq=seq, weights=weights, kv=kv, compute=compute)
+    kw.update(check_fit=False, allow_beyond_context=True)
+    b = breakdown(model, chip, batch=small, **kw)
+    s = b.step
+    streamed = sum(o.weight_bytes for o in b.ops if o.key != "embedding" or sm.get_model(model).book)
+    assert streamed == pytest.approx(s.weight_bytes, rel=1e-9)
+    assert sum(o.flops for o in b.ops if o.key != "attention") == pytest.approx(s.flops, rel=1e-9)
+    assert b.time_s >= s.step_time_s * (1 - 1e-9) and _finite(b.time_s)
+    big_step = sm.decode_step(model, chip, batch=big, **kw)
+    assert big_step.comm_time_s >= s.comm_time_s >= 0
+    assert (chips == 1) == (s.comm_time_s == 0)
+    full = sm.decode_step(model, chip, batch=small, overlap="full", **kw)
+    assert max(s.compute_time_s, s.comm_time_s) == full.step_time_s <= s.step_time_s
+
+
+@FAST
+@given(model=models, tp=st.integers(1, 4096), batch=st.integers(1, 1000), seq=st.integers(1, 10_000))
+def test_kv_replication_is_whole_heads(model: str, tp: int, batch: int, seq: int) -> None:
+    m = sm.get_model(model)
+    r = sm.kv_replication(m, tp=tp)
+    assert r >= 1 and (r * m.K) % 1 == 0  # whole KV heads are stored
+    assert (r == 1) == (m.K % tp == 0)  # no copies exactly when the heads split evenly
+    one = sm.kv_cache_bytes(m, "bf16", batch=batch, seq=seq, allow_beyond_context=True)
+    held = sm.kv_cache_bytes(m, "bf16", batch=batch, seq=seq, tp=tp, allow_beyond_context=True)
+    assert held == pytest.approx(r * one, rel=1e-12)
+    assert sm.kv_replication(m, tp=tp, kv_sharding="batch") == 1
+
+
+@FAST
+@given(experts=st.integers(1, 256), data=st.data())
+def test_expected_experts_between_k_and_e_and_monotone(experts: int, data: st.DataObject) -> None:
+    k = data.draw(st.integers(1, experts))
+    b1, b2 = sorted(data.draw(st.tuples(st.integers(1, 10**6), st.integers(1, 10**6))))
+    lo, hi = (
+        sm.expected_experts_touched(experts, k, batch=b1),
+        sm.expected_experts_touched(experts, k, batch=b2),
+    )
+    assert k * (1 - 1e-12) <= lo <= hi <= experts * (1 + 1e-12)
+    assert sm.expected_experts_touched(experts, k, batch=1) == pytest.approx(k, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- bad input, library

@@ -70,7 +70,7 @@ class Ex3:
 def flops_per_token(model: Model | str) -> float:
     """FLOPs of one forward pass per token: ``2 x params``.
 
-    >>> flops_per_token("llama3-405b")
+    >>> flops_per_token(LLAMA3_405B)
     810000000000.0
     """
     return FLOPS_PER_PARAM * get_model(model).param_count
@@ -125,9 +125,9 @@ def comms_time(
     Each collective is the per-matmul ``T_ici`` of :func:`servingmath.sharding.mlp_matmul_times`
     (a ring collective's cost barely depends on how many chips share it).
 
-    >>> round(comms_time("llama3-405b", "tpu-v5e", chips=8, batch=1) * 1e6, 1)
+    >>> round(comms_time(LLAMA3_405B, "tpu-v5e", chips=8, batch=1) * 1e6, 1)
     183.5
-    >>> comms_time("llama3-405b", "tpu-v5e", chips=1, batch=1)
+    >>> comms_time(LLAMA3_405B, "tpu-v5e", chips=1, batch=1)
     0.0
     """
     m, c = get_model(model), get_chip(chip)
@@ -152,7 +152,7 @@ def latency_bounds(
     """FLOPs bound ``2 P B / (N C)``, weight-loading bound ``P w / (N W_hbm)`` and ICI bound
     (:func:`comms_time`) for one step on ``chips`` chips, ignoring memory capacity.
 
-    >>> b = latency_bounds("llama3-405b", "tpu-v5e", chips=1)
+    >>> b = latency_bounds(LLAMA3_405B, "tpu-v5e", chips=1)
     >>> round(b.flops_s * 1e3, 2), round(b.hbm_s, 3), b.binding
     (4.11, 0.989, 'hbm')
     """
@@ -172,7 +172,7 @@ def mlp_activation_bytes(model: Model | str, *, tokens: int, dtype: DType | str 
     """One layer's MLP working set for ``tokens`` tokens: input ``[T, D]`` plus the gate and up
     projections ``[T, F]`` each, i.e. ``T (D + 2F) a``.
 
-    >>> mlp_activation_bytes("llama3-8b", tokens=240) / 1e6
+    >>> mlp_activation_bytes(LLAMA3_8B, tokens=240) / 1e6
     15.72864
     """
     m = get_model(model)
@@ -183,7 +183,7 @@ def mlp_activation_bytes(model: Model | str, *, tokens: int, dtype: DType | str 
 def logits_bytes(model: Model | str, *, tokens: int, dtype: DType | str = "bf16") -> float:
     """The output logits ``[T, V]`` for ``tokens`` tokens.
 
-    >>> logits_bytes("llama3-8b", tokens=240) / 1e6
+    >>> logits_bytes(LLAMA3_8B, tokens=240) / 1e6
     61.56288
     """
     m = get_model(model)
@@ -195,7 +195,7 @@ def peak_decode_activation_bytes(model: Model | str, *, batch: int, dtype: DType
     """Peak working activations of one decode step, roughly: the larger of one layer's MLP
     working set and the logits (activations of other layers are freed as the step proceeds).
 
-    >>> peak_decode_activation_bytes("llama3-8b", batch=240) == logits_bytes("llama3-8b", tokens=240)
+    >>> peak_decode_activation_bytes(LLAMA3_8B, batch=240) == logits_bytes(LLAMA3_8B, tokens=240)
     True
     """
     return max(
@@ -240,7 +240,7 @@ def serving_memory(
 ) -> ServingMemory:
     """Weights + KV caches + peak decode activations, and the smallest slice whose HBM holds them.
 
-    >>> s = serving_memory("llama3-8b", "tpu-v5e", batch=240, seq=8192, weights="int8", kv="int8")
+    >>> s = serving_memory(LLAMA3_8B, "tpu-v5e", batch=240, seq=8192, weights="int8", kv="int8")
     >>> round(s.total_bytes / 1e9, 1), s.min_chips, s.slice_name
     (136.9, 8, '4x2')
     """
@@ -288,9 +288,9 @@ def ici_ok(
     """Whether tensor parallelism over the whole slice keeps ICI off the critical path:
     ``T_ici <= max(T_hbm, T_math)`` for one MLP matmul (the chapter's question 9).
 
-    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=45, weights="int8")
+    >>> ici_ok(LLAMA3_405B, "tpu-v5e", shape=(8, 8), batch=45, weights="int8")
     True
-    >>> ici_ok("llama3-405b", "tpu-v5e", shape=(8, 8), batch=46, weights="int8")
+    >>> ici_ok(LLAMA3_405B, "tpu-v5e", shape=(8, 8), batch=46, weights="int8")
     False
     """
     n = slice_chips(shape)
@@ -328,11 +328,11 @@ def best_batch(
     step takes at most ``max_step_s`` (and, with ``require_ici``, passes :func:`ici_ok`);
     ``None`` if no batch qualifies or the weights do not fit.
 
-    >>> c = best_batch("llama3-405b", "tpu-v5e", shape=(8, 8), seq=8192, max_step_s=0.015,
+    >>> c = best_batch(LLAMA3_405B, "tpu-v5e", shape=(8, 8), seq=8192, max_step_s=0.015,
     ...                weights="int8", kv="int8")
     >>> c.batch, round(c.step.step_time_s * 1e3, 2), round(c.tokens_per_s_per_chip)
     (143, 14.95, 149)
-    >>> best_batch("llama3-405b", "tpu-v5e", shape=(4, 8), seq=8192, max_step_s=0.015,
+    >>> best_batch(LLAMA3_405B, "tpu-v5e", shape=(4, 8), seq=8192, max_step_s=0.015,
     ...            weights="int8", kv="int8") is None  # weights alone take 15.5 ms to load
     True
     """
@@ -370,7 +370,7 @@ def search(
 ) -> tuple[Candidate | None, ...]:
     """:func:`best_batch` for every slice of ``chip``, smallest first (``None`` where nothing fits).
 
-    >>> [c.slice_name for c in search("llama3-405b", "tpu-v5e", seq=8192, max_step_s=0.015,
+    >>> [c.slice_name for c in search(LLAMA3_405B, "tpu-v5e", seq=8192, max_step_s=0.015,
     ...                               weights="int8", kv="int8") if c]
     ['8x8', '8x16', '16x16']
     """
@@ -407,7 +407,7 @@ def best_config(candidates: tuple[Candidate | None, ...]) -> Candidate | None:
 def min_step_time(model: Model | str, chip: Chip | str, *, weights: DType | str) -> float:
     """Theoretical minimum decode step: every weight loaded once, spread over the largest slice.
 
-    >>> round(min_step_time("llama3-405b", "tpu-v5e", weights="int8") * 1e3, 2)
+    >>> round(min_step_time(LLAMA3_405B, "tpu-v5e", weights="int8") * 1e3, 2)
     1.93
     """
     c = get_chip(chip)

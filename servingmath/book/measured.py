@@ -40,10 +40,12 @@ from typing import TYPE_CHECKING
 
 from servingmath.book.shown import Shown, as_registry, shown
 from servingmath.chips import H100, H200, TPU_V5E, Chip, get_chip
+from servingmath.comm import all_reduce_time, decode_comm, tp_topology
 from servingmath.dtypes import BF16, FP8, INT8, DType
 from servingmath.errors import MAX_CHIPS, MAX_SEQ, InvalidInputError, check_count, check_positive
 from servingmath.memory import max_batch
 from servingmath.models import LLAMA2_70B, LLAMA3_8B, Model
+from servingmath.prefill import prefill_flops
 from servingmath.roofline import DecodeStep, critical_batch, decode_step
 from servingmath.units import fmt
 
@@ -387,6 +389,25 @@ def tpot_bound(row: Row) -> DecodeStep:
     )  # fmt: skip
 
 
+def comm_share(row: Row) -> tuple[float, float]:
+    """The tensor-parallel all-reduces of one decode step at the decode bound's batch (under
+    ``spec``: the chapter's model has none), and their share of the gap between the measured
+    step (``replicas x batch / measured tokens/s``) and the bound's step.
+
+    >>> comm_s, share = comm_share(ROW_BY_KEY["h100_offline"])
+    >>> round(comm_s * 1e3, 2), round(share * 100)
+    (2.93, 3)
+    >>> comm_share(ROW_BY_KEY["h200_offline"])
+    (0.0, 0.0)
+    """
+    b = decode_bound(row)
+    comm_s = decode_comm(row.model.with_constants("spec"), get_chip(row.chip.key), chips=row.tp,
+                         batch=b.batch, compute=row.compute).time_s  # fmt: skip
+    measured_step = row.replicas * b.batch / check_positive("tokens_per_s", row.tokens_per_s)
+    gap = measured_step - b.step_time_s
+    return comm_s, (comm_s / gap if gap > 0 else 0.0)
+
+
 def cache_step(row: Row) -> DecodeStep:
     """Decode step at the configured batch when attention reads the whole preallocated cache.
 
@@ -489,6 +510,9 @@ def row_values(row: Row) -> list[Shown]:
             shown(f"{k}.samples_per_s", row.samples_per_s, "samples/s", sig=6),
             shown(f"{k}.prompt_limit", prompt_limit(row), sig=4),
         ]
+    if row.tp > 1:
+        comm_s, share = comm_share(row)
+        out += [shown(f"{k}.comm_step", comm_s, "s"), _pct(f"{k}.comm_gap_share", share)]
     if row.cache_len is not None:
         c = cache_step(row)
         out += [
@@ -518,6 +542,137 @@ def rows_under(constants: str) -> tuple[Row, ...]:
     return tuple(dataclasses.replace(r, chip=get_chip(r.chip.key, constants=constants)) for r in ROWS)
 
 
+# ── Latency, not throughput: FasterTransformer, a 13B model on A100 (as cited by llm-analysis) ──
+_LLM_ANALYSIS = "https://github.com/cli99/llm-analysis/blob/d841e40aec8c84b9e76ba9cfbce67418adb172bd/"
+FT_SOURCES = (
+    Source("kipply: Transformer Inference Arithmetic（Comparing against real benchmarks）",
+           "https://kipp.ly/blog/transformer-inference-arithmetic/#comparing-against-real-benchmarks"),
+    Source("llm-analysis examples/fastertransformer/README.md（引用上文的实测）",
+           _LLM_ANALYSIS + "examples/fastertransformer/README.md"),
+    Source("llm-analysis model_configs/test-13b.json（模型形状）",
+           _LLM_ANALYSIS + "llm_analysis/model_configs/test-13b.json"),
+)  # fmt: skip
+# The 13B model of those benchmarks, with llm-analysis's shapes: GPT-style MLP (2 matrices,
+# F = 4D), multi-head attention (K = N), tied embeddings, 2,048 positions.
+FT_13B = Model(
+    "ft-13b", "13B（FasterTransformer 基准）", L=40, D=5120, F=20480, N=40, K=40, H=128, V=50272,
+    tied_embeddings=True, max_positions=2048, mlp_matrices=2,
+    source=_LLM_ANALYSIS + "llm_analysis/model_configs/test-13b.json",
+)  # fmt: skip
+FT_CHIP = "a100-40gb"
+FT_PROMPT = 512  # "512 context length"
+FT_GENERATED = 10  # "10 generated tokens"
+FT_BATCH = 1
+FT_DTYPE = BF16  # fp16 in the benchmark: the same bytes and the same peak FLOP/s on A100
+
+
+@dataclass(frozen=True)
+class LatencyRow:
+    """FasterTransformer's measured latencies on ``gpus`` A100 40GB (tensor parallelism)."""
+
+    key: str
+    gpus: int
+    prefill_s: float
+    decode_s: float  # per generated token
+    total_s: float
+
+
+FT_ROWS: tuple[LatencyRow, ...] = (
+    LatencyRow("tp1", 1, prefill_s=63.17e-3, decode_s=22.0e-3, total_s=283.6e-3),
+    LatencyRow("tp2", 2, prefill_s=45.45e-3, decode_s=13.5e-3, total_s=180.86e-3),
+)
+
+
+@dataclass(frozen=True)
+class LatencyBound:
+    """The roofline of one :class:`LatencyRow`: prefill, mean decode step, end to end."""
+
+    prefill_s: float
+    prefill_comm_s: float  # of prefill_s: the all-reduces of 2 L x (prompt x D) activations
+    decode_s: float  # mean over the generated tokens
+    decode_comm_s: float  # of decode_s
+
+    @property
+    def total_s(self) -> float:
+        """Prefill plus every decode step."""
+        return self.prefill_s + FT_GENERATED * self.decode_s
+
+
+def ft_bound(row: LatencyRow, constants: str = "spec") -> LatencyBound:
+    """Roofline latencies for a FasterTransformer row: prefill takes the longer of its FLOPs
+    (causal attention included) and its weight reads, plus its all-reduces; each decode step
+    is :func:`~servingmath.roofline.decode_step` at the context it sees (prompt + tokens so
+    far). Under ``book`` no communication is counted (the chapter's model).
+
+    >>> b = ft_bound(FT_ROWS[0])
+    >>> round(b.prefill_s * 1e3, 1), round(b.decode_s * 1e3, 2), round(b.total_s * 1e3, 1)
+    (42.5, 16.79, 210.4)
+    >>> round(ft_bound(FT_ROWS[1]).decode_comm_s * 1e6)
+    163
+    """
+    m = FT_13B.with_constants(constants)
+    chip = get_chip(FT_CHIP, constants=constants)
+    n = row.gpus
+    steps = [
+        decode_step(m, chip, chips=n, batch=FT_BATCH, seq=FT_PROMPT + i, weights=FT_DTYPE, kv=FT_DTYPE,
+                    compute=FT_DTYPE)
+        for i in range(FT_GENERATED)
+    ]  # fmt: skip
+    flops = prefill_flops(m, tokens=FT_PROMPT * FT_BATCH, attention=True)
+    weights = m.streamed_param_count(batch=FT_BATCH) * FT_DTYPE.bytes
+    comm = 0.0
+    if not m.book and n > 1:
+        activations = FT_PROMPT * FT_BATCH * m.D * FT_DTYPE.bytes
+        comm = 2 * m.L * all_reduce_time(activations, tp_topology(chip, chips=n))
+    compute = max(flops / (n * chip.flops(FT_DTYPE)), weights / (n * chip.hbm_bw))
+    return LatencyBound(
+        prefill_s=compute + comm,
+        prefill_comm_s=comm,
+        decode_s=sum(s.step_time_s for s in steps) / len(steps),
+        decode_comm_s=sum(s.comm_time_s for s in steps) / len(steps),
+    )
+
+
+def ft_values(constants: str) -> list[Shown]:
+    """Named values of the FasterTransformer comparison (keys ``meas.ft.*``): measured,
+    roofline, and roofline / measured (the fraction of the roofline the run reached).
+
+    >>> v = as_registry(ft_values("spec"))
+    >>> v["meas.ft.tp1.decode_fraction"].text, v["meas.ft.tp2.prefill_fraction"].text
+    ('76.3 %', '50.2 %')
+    """
+    out = [
+        shown("meas.ft.prompt", FT_PROMPT),
+        shown("meas.ft.generated", FT_GENERATED),
+        shown("meas.ft.batch", FT_BATCH),
+        shown("meas.ft.params", FT_13B.exact_param_count, "params", sig=4),
+        shown("meas.ft.chip", get_chip(FT_CHIP, constants=constants).name),
+    ]
+    for r in FT_ROWS:
+        b, k = ft_bound(r, constants), f"meas.ft.{r.key}"
+        for what, measured, bound_s in (
+            ("prefill", r.prefill_s, b.prefill_s),
+            ("decode", r.decode_s, b.decode_s),
+            ("total", r.total_s, b.total_s),
+        ):
+            if bound_s > measured:
+                raise ExceedsBoundError(
+                    what, f"FasterTransformer {r.key}: measured {what} is below its roofline"
+                )
+            out += [
+                shown(f"{k}.{what}", measured, "s", sig=4),
+                shown(f"{k}.{what}_bound", bound_s, "s"),
+                _pct(f"{k}.{what}_fraction", bound_s / measured),
+            ]
+        spec = ft_bound(r, "spec")  # communication is counted under spec only
+        out += [
+            shown(f"{k}.gpus", r.gpus),
+            shown(f"{k}.prefill_comm", spec.prefill_comm_s, "s"),
+            shown(f"{k}.decode_comm", spec.decode_comm_s, "s"),
+        ]
+    return out
+
+
 def values(constants: str) -> dict[str, Shown]:
     """Every value the measured page cites by name (keys ``meas.*``); checks every row.
 
@@ -542,5 +697,6 @@ def values(constants: str) -> dict[str, Shown]:
         _pct("meas.best.fraction", fraction(best)),
         shown("meas.tightest.name", tightest.name),
         shown("meas.tightest.prompt_limit", prompt_limit(tightest), sig=4),
+        *ft_values(constants),
     ]
     return as_registry(out)

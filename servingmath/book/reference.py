@@ -10,9 +10,10 @@ Two deliberate differences from the chapter's snippet: HBM per chip is ``chip.hb
 :func:`~servingmath.memory.max_batch` (the snippet stopped at 1024, which would cut off the
 shortest-context curves).
 
+>>> from servingmath.models import LLAMA3_70B
 >>> from servingmath.sweep import decode_sweep
->>> ref = reference_sweep("llama3-70b", "tpu-v5e", chips=16, seq=8192, weights="int8", kv="int8")
->>> vec = decode_sweep("llama3-70b", "tpu-v5e", chips=16, seq=8192, weights="int8", kv="int8")
+>>> ref = reference_sweep(LLAMA3_70B, "tpu-v5e", chips=16, seq=8192, weights="int8", kv="int8")
+>>> vec = decode_sweep(LLAMA3_70B, "tpu-v5e", chips=16, seq=8192, weights="int8", kv="int8")
 >>> bool(np.array_equal(ref.batch, vec.batch)), bool(np.allclose(ref.step_time_s, vec.step_time_s))
 (True, True)
 """
