@@ -1,7 +1,8 @@
 """Vectorised sweeps over batch size (and sequence length) for the figures.
 
 Every array is computed with numpy from the same formulas as the scalar functions in
-:mod:`servingmath.roofline`; tests check them point by point.
+:mod:`servingmath.roofline`; tests check them point by point. numpy is imported on first use, so
+that ``import servingmath`` works where numpy is missing (the site's in-browser runner).
 
 >>> from servingmath.models import LLAMA3_70B
 >>> s = decode_sweep(LLAMA3_70B, "tpu-v5e", chips=16, seq=8192, weights="int8", kv="int8")
@@ -15,9 +16,7 @@ Every array is computed with numpy from the same formulas as the scalar function
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from servingmath.chips import Chip, get_chip
 from servingmath.comm import COLLECTIVES_PER_LAYER, all_reduce_time, tp_topology
@@ -27,8 +26,22 @@ from servingmath.memory import kv_cache_bytes, max_batch
 from servingmath.models import Model, get_model
 from servingmath.roofline import check_overlap
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+if TYPE_CHECKING:  # numpy is imported where an array is made: `import servingmath` works without it
+    import numpy as np
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+    IntArray = NDArray[np.int64]
+
+
+def __getattr__(name: str) -> object:
+    """``FloatArray`` and ``IntArray`` (numpy array types), made when first imported."""
+    if name in ("FloatArray", "IntArray"):
+        import numpy as np
+        from numpy.typing import NDArray
+
+        return NDArray[np.float64] if name == "FloatArray" else NDArray[np.int64]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,8 @@ class DecodeSweep:
     @property
     def step_time_s(self) -> FloatArray:
         """As :attr:`~servingmath.roofline.DecodeStep.step_time_s`, batch by batch."""
+        import numpy as np
+
         compute = np.maximum(self.flops_time_s, self.param_time_s) + self.kv_time_s
         if self.comm_time_s is None:
             return compute
@@ -92,6 +107,8 @@ def decode_sweep(
     >>> round(float(s.param_time_s[63] / s.param_time_s[0]), 2)  # more experts touched
     3.65
     """
+    import numpy as np
+
     m, c = get_model(model), get_chip(chip)
     n = check_count("chips", chips, maximum=MAX_CHIPS)
     kw = dict(kv_sharding=kv_sharding, allow_beyond_context=allow_beyond_context)

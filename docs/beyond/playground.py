@@ -28,13 +28,11 @@
 # %%
 from pathlib import Path
 
-import plotly.graph_objects as go
 from IPython.display import HTML, Markdown, display
 
 import servingmath as sm
 from servingmath.book.chapter import Q2, Q7, chapter_chip
 from servingmath.book.chip_compare import chips_under, serving_row
-from servingmath.book.figures import embed
 
 fmt = sm.fmt
 # "book": the chapter's own constants (16e9 B of HBM, 8.1e11 B/s for TPU v5e); "spec": the vendors' figures.
@@ -149,6 +147,11 @@ display(table(header, rows))
 # 曲线先陡后平——批次小的时候加批次几乎不增加延迟（权重读取被更多 token 分摊），之后 KV 缓存的读取占了上风。
 
 # %%
+# Plotting needs plotly and numpy, which the in-browser runner lacks. sm-runner: off
+import plotly.graph_objects as go
+
+from servingmath.book.figures import embed
+
 seq = Q2.seq
 fig = go.Figure(
     layout={
