@@ -682,7 +682,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--constants",
         default=DEFAULT_CONSTANTS,
         metavar="SET",
-        help=f"芯片常数：book（原书常数）或 spec（厂商规格，默认 {DEFAULT_CONSTANTS}）"
+        help=f"常数：book（原书常数与原章的模型：名义参数量、不计通信）或 spec（厂商规格与完整的服务模型："
+        f"按形状的参数量、嵌入表只查表、张量并行通信、KV 头复制、上下文长度检查；默认 {DEFAULT_CONSTANTS}）"
         f"；可选 {', '.join(CONSTANT_SETS)}",
     )
 
