@@ -426,13 +426,19 @@ def _price_line(usd: float | None, c: Chip) -> str:
     return f"每百万 token 成本：{value}"
 
 
-def cmd_decode(args: argparse.Namespace) -> Report:
+def _step_inputs(args: argparse.Namespace) -> tuple[Model, Chip, DType, DType, DType, int, int, int]:
+    """Model, chip, weights, KV and compute dtypes, chips, batch and seq of a decode step, validated."""
     m, c = _model_of(args), _chip_of(args)
     w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
     compute = _compute(args.compute, c)
     chips = _slice_count(args.chips, c)
     batch = _count("--batch", args.batch, MAX_BATCH)
     seq = _count("--seq", args.seq, MAX_SEQ)
+    return m, c, w, kv, compute, chips, batch, seq
+
+
+def cmd_decode(args: argparse.Namespace) -> Report:
+    m, c, w, kv, compute, chips, batch, seq = _step_inputs(args)
     decode_len = _count("--decode-len", args.decode_len, MAX_DECODE_LEN)
     with _blame():
         hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
@@ -555,12 +561,7 @@ _OP_BOUND = {"memory": "内存带宽", "compute": "算力", "communication": "�
 
 
 def cmd_breakdown(args: argparse.Namespace) -> Report:
-    m, c = _model_of(args), _chip_of(args)
-    w, kv = _dtype("--weights", args.weights), _dtype("--kv", args.kv)
-    compute = _compute(args.compute, c)
-    chips = _slice_count(args.chips, c)
-    batch = _count("--batch", args.batch, MAX_BATCH)
-    seq = _count("--seq", args.seq, MAX_SEQ)
+    m, c, w, kv, compute, chips, batch, seq = _step_inputs(args)
     with _blame():
         hbm_left_for_kv(m, c, chips=chips, weights=w)  # weights alone too big: blame --chips
         b = breakdown(
