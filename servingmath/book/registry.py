@@ -29,8 +29,6 @@ PROVIDERS: tuple[str, ...] = (
     "servingmath.book.observations",
     "servingmath.book.measured",
 )
-# The chapter's pages read under the chapter's own constants unless the reader switches.
-PAGE_DEFAULT = "book"
 
 
 def all_values(constants: str) -> Mapping[str, Shown]:
@@ -42,6 +40,7 @@ def all_values(constants: str) -> Mapping[str, Shown]:
     return MappingProxyType(_computed(check_constants(constants)))
 
 
+@functools.cache
 def differing_keys() -> frozenset[str]:
     """Keys whose shown text differs between the constant sets.
 
@@ -57,5 +56,4 @@ def _computed(constants: str) -> dict[str, Shown]:
     items: list[Shown] = []
     for name in PROVIDERS:
         items.extend(importlib.import_module(name).values(constants).values())
-    out = as_registry(items)
-    return out
+    return as_registry(items)
