@@ -437,6 +437,16 @@ def _step_inputs(args: argparse.Namespace) -> tuple[Model, Chip, DType, DType, D
     return m, c, w, kv, compute, chips, batch, seq
 
 
+def _step_json(
+    m: Model, c: Chip, w: DType, kv: DType, compute: DType, chips: int, batch: int, seq: int
+) -> Json:
+    """The inputs of a decode step, as every step command reports them in JSON."""
+    return {
+        "model": m.key, "chip": c.key, "chips": chips, "batch": batch, "seq": seq,
+        "weights": w.name, "kv": kv.name, "compute": compute.name,
+    }  # fmt: skip
+
+
 def cmd_decode(args: argparse.Namespace) -> Report:
     m, c, w, kv, compute, chips, batch, seq = _step_inputs(args)
     decode_len = _count("--decode-len", args.decode_len, MAX_DECODE_LEN)
@@ -449,14 +459,7 @@ def cmd_decode(args: argparse.Namespace) -> Report:
         comm = decode_comm(m, c, chips=chips, batch=batch, compute=compute)
         t = throughput(s, decode_len=decode_len, chip=c)
     data: Json = {
-        "model": m.key,
-        "chip": c.key,
-        "chips": chips,
-        "batch": batch,
-        "seq": seq,
-        "weights": w.name,
-        "kv": kv.name,
-        "compute": compute.name,
+        **_step_json(m, c, w, kv, compute, chips, batch, seq),
         "decode_len": decode_len,
         "step_time_s": s.step_time_s,
         "param_time_s": s.param_time_s,
@@ -588,14 +591,7 @@ def cmd_breakdown(args: argparse.Namespace) -> Report:
         for o in b.ops
     ]
     data: Json = {
-        "model": m.key,
-        "chip": c.key,
-        "chips": chips,
-        "batch": batch,
-        "seq": seq,
-        "weights": w.name,
-        "kv": kv.name,
-        "compute": compute.name,
+        **_step_json(m, c, w, kv, compute, chips, batch, seq),
         "overlap": b.step.overlap,
         "ops": ops,
         "by_layer_type_s": b.by_layer_type(),
