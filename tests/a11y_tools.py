@@ -22,6 +22,8 @@ at most 1 px, the usual screen-reader-only pattern (a reflowed table's header ro
 
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,8 +161,26 @@ def tab_panels(k: int) -> str:
     return f".tabbed-set > .tabbed-content > .tabbed-block:nth-child({k})"
 
 
+# True once a11y.js has marked every box that scrolls sideways (its ResizeObserver reports a
+# resize, a scheme or a shown tab one frame or more later).
+SETTLED_JS = """() => [...document.querySelectorAll('.md-main *')].every(el => {
+  const ox = getComputedStyle(el).overflowX;
+  if ((ox !== 'auto' && ox !== 'scroll') || el.closest('svg, .js-plotly-plot')) return true;
+  const scrolls = el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0;
+  return scrolls === el.hasAttribute('data-sm-scroll');
+})"""
+
+
+def settle(page: Any, timeout_ms: int = 3000) -> None:
+    """Wait until the page's scroll affordances are up to date (a page that never settles is
+    left as it is: axe then reports what is wrong)."""
+    with contextlib.suppress(Exception):  # playwright's TimeoutError: nothing more to wait for
+        page.wait_for_function(SETTLED_JS, timeout=timeout_ms)
+
+
 def axe_findings(page: Any, path: str, width: int, scheme: str, include: str | None = None) -> list[Finding]:
     """axe-core's violations on the page (or only inside the elements ``include`` selects)."""
+    settle(page)
     out = []
     for v in page.evaluate(AXE_JS, include):
         for n in v["nodes"]:
