@@ -23,7 +23,6 @@ at most 1 px, the usual screen-reader-only pattern (a reflowed table's header ro
 from __future__ import annotations
 
 import contextlib
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
