@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ROOT, PageWatch
+from conftest import ROOT, PageWatch, serve_sitemap_for
 
 from servingmath.book.chapter import CHIP_KEY, MODEL, Q2, chapter_chip
 from servingmath.memory import memory_budget
@@ -265,22 +265,31 @@ def test_every_answer_block_reproduces_its_build_output(site_url: str, watched_p
 
     Pages are reached by instant navigation (Material's), so one worker serves them all."""
     page = watched_page.page
+    serve_sitemap_for(page, site_url)  # else each click would reload the page (conftest explains)
     page.goto(site_url)
     pages = page.evaluate(
         "() => [...new Set([...document.querySelectorAll('.md-nav--primary a.md-nav__link[href]')]"
         ".map(a => a.href.split('#')[0]))]"
     )
+    # Material's document$ emits once a page's content is in place; runner.js subscribed first, so
+    # its controls exist when this count goes up. A full reload would lose the counter.
+    page.evaluate("() => { window.__sm_shown = 0; document$.subscribe(() => { window.__sm_shown += 1; }); }")
     checked = 0
     for url in pages:
         if url != page.url.split("#")[0]:
+            shown_before = page.evaluate("window.__sm_shown")
             clicked = page.evaluate(  # a click on the nav link: Material's instant navigation
                 "u => { const a = [...document.querySelectorAll('.md-nav--primary a.md-nav__link[href]')]"
                 ".find(a => a.href.split('#')[0] === u); if (a) a.click(); return !!a; }",
                 url,
             )
             assert clicked, url
-            page.wait_for_function("u => location.href.split('#')[0] === u", arg=url)
-            page.wait_for_timeout(500)
+            page.wait_for_function(
+                "([u, n]) => location.href.split('#')[0] === u"
+                " && (window.__sm_shown === undefined || window.__sm_shown > n)",
+                arg=[url, shown_before],
+            )
+            assert page.evaluate("window.__sm_shown") is not None, f"{url}: the click reloaded the page"
         for i in range(page.locator(".sm-run__open").count()):
             opener = page.locator(".sm-run__open").nth(i)
             box = page.locator(".sm-run").nth(i)
