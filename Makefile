@@ -42,8 +42,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Two worker processes (pytest-xdist), one per core; --dist loadscope keeps a module on one worker
+# (module fixtures such as the a11y audit run once); tests/conftest.py orders the slow ones first.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 serve: install
 	$(BIN)/mkdocs serve --strict --dev-addr $(HOST)

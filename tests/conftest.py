@@ -12,15 +12,18 @@ build (notebook executed, API reference rendered, templates compiled) equals a c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,59 +54,122 @@ def _build_env(extra_env: dict[str, str] | None) -> dict[str, str]:
 
 
 class BackgroundBuild:
-    """``mkdocs build --strict`` of this checkout, started now, collected later."""
+    """``mkdocs build --strict`` of this checkout, started now, collected later.
 
-    def __init__(self, out: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.out = out
-        self.log = out.with_suffix(".log")
+    Under pytest-xdist every worker collects the same tests; the first to ask starts the build
+    (an ``os.mkdir`` claim in the run's shared directory), and any worker can collect it: the
+    build writes its exit status to ``<name>.rc`` when it ends, whoever started it.
+    """
+
+    def __init__(self, shared: Path, name: str, extra_env: dict[str, str] | None = None) -> None:
+        self.out = shared / name
+        self.log = shared / f"{name}.log"
+        self.rc = shared / f"{name}.rc"
+        self.pid = shared / f"{name}.pid"
+        self._extra_env = extra_env
+
+    def start(self) -> None:
+        status = f"{self.rc}.tmp"
+        # sh runs the build, then records its status (atomically: written, then renamed).
+        script = 'rc=0; "$@" || rc=$?; echo "$rc" > "$0" && mv "$0" "${0%.tmp}"'
+        command = ["sh", "-c", script, status, *_build_command(self.out)]
         with self.log.open("w") as log:
-            command, env = _build_command(out), _build_env(extra_env)
-            out_err = {"stdout": log, "stderr": subprocess.STDOUT}
-            self.proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, **out_err)
+            env, out_err = _build_env(self._extra_env), {"stdout": log, "stderr": subprocess.STDOUT}
+            proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, **out_err)
+        self.pid.write_text(str(proc.pid))
+        _children.append(proc)
 
     def result(self, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        try:
-            returncode = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise
+        deadline = time.monotonic() + timeout
+        while not self.rc.exists():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise subprocess.TimeoutExpired(_build_command(self.out), timeout)
+            time.sleep(0.05)
+        returncode = int(self.rc.read_text())
         output = self.log.read_text(encoding="utf-8", errors="replace")
-        return subprocess.CompletedProcess(self.proc.args, returncode, output, "")
+        return subprocess.CompletedProcess(_build_command(self.out), returncode, output, "")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            from site_tools import stop_process_group
+        """Stop the build's process group if it still runs."""
+        if self.pid.exists() and not self.rc.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(self.pid.read_text()), signal.SIGKILL)
 
-            stop_process_group(self.proc)
 
-
-_background: dict[str, BackgroundBuild] = {}
-_background_dir: list[Path] = []
+_children: list[subprocess.Popen[bytes]] = []  # the builds this process started
+SHARED_ENV = "SERVINGMATH_TESTS_SHARED"  # the run's shared directory (the controller makes it)
 SECOND_BUILD_TEST = "test_reproducible.py::test_two_builds_are_byte_identical"
+BUILDS = {"site": False, "second": True}  # name -> cold (an empty build cache of its own)
 
 
-def _start_background(name: str, *, cold: bool = False) -> None:
-    if not _background_dir:
-        _background_dir.append(Path(tempfile.mkdtemp(prefix="servingmath-tests-")))
-    work = _background_dir[0]
-    env = {"SERVINGMATH_CACHE_DIR": str(work / f"{name}-cache")} if cold else None
-    _background[name] = BackgroundBuild(work / name, env)
+def _shared() -> Path:
+    return Path(os.environ[SHARED_ENV])
+
+
+def _background(name: str) -> BackgroundBuild:
+    cold = BUILDS[name]
+    env = {"SERVINGMATH_CACHE_DIR": str(_shared() / f"{name}-cache")} if cold else None
+    return BackgroundBuild(_shared(), name, env)
+
+
+def _claim(name: str) -> bool:
+    """True for the first process of this run to claim ``name`` (atomic across workers)."""
+    try:
+        (_shared() / f"{name}.claim").mkdir()
+    except FileExistsError:
+        return False
+    return True
+
+
+def _started(name: str) -> BackgroundBuild | None:
+    return _background(name) if (_shared() / f"{name}.claim").exists() else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="servingmath-tests-")
+
+
+# Under pytest-xdist (``make test``: ``-n 2 --dist loadscope``, each module on one worker) the
+# slowest modules go first, so that no long one starts last while the other worker idles; the
+# second starts with its own builds while the first waits for the site. Measured, slowest first.
+SLOW_FIRST = (
+    "tests/test_browser_a11y.py",
+    "tests/test_authoring_errors.py",
+    "tests/test_browser_runner.py",
+    "tests/test_browser_figure_access.py",
+    "tests/test_browser_site.py",
+    "tests/test_offline.py",
+    "tests/test_live_reload.py",
+    "tests/test_browser_search.py",
+)
+
+
+def _slow_rank(item: pytest.Item) -> int:
+    module = item.nodeid.split("::")[0]
+    return SLOW_FIRST.index(module) if module in SLOW_FIRST else len(SLOW_FIRST)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    if hasattr(config, "workerinput"):  # the same order on every worker: xdist requires it
+        items.sort(key=_slow_rank)
     if config.option.collectonly:
         return
-    if any("built_site" in getattr(item, "fixturenames", ()) for item in items):
-        _start_background("site")
-    if any(item.nodeid.endswith(SECOND_BUILD_TEST) for item in items):
-        _start_background("second", cold=True)
+    if any("built_site" in getattr(item, "fixturenames", ()) for item in items) and _claim("site"):
+        _background("site").start()
+    if any(item.nodeid.endswith(SECOND_BUILD_TEST) for item in items) and _claim("second"):
+        _background("second").start()
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    for build in _background.values():
-        build.stop()
-    for directory in _background_dir:
-        shutil.rmtree(directory, ignore_errors=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or SHARED_ENV not in os.environ:
+        return
+    for name in BUILDS:
+        _background(name).stop()
+    for proc in _children:
+        proc.wait(timeout=60)
+    shutil.rmtree(os.environ.pop(SHARED_ENV), ignore_errors=True)
 
 
 def mkdocs_build(
@@ -113,14 +179,13 @@ def mkdocs_build(
 
     A plain build of this checkout collects the second background build, if one was started.
     """
-    second = _background.pop("second", None)
-    if second is not None and Path(project).resolve() == ROOT and not extra_env and not out.exists():
+    plain = Path(project).resolve() == ROOT and not extra_env and not out.exists()
+    second = _started("second")
+    if plain and second is not None and _claim("second-collected"):
         proc = second.result()
         if second.out.exists():
             shutil.move(str(second.out), str(out))
         return proc
-    if second is not None:
-        _background["second"] = second
     command, env = _build_command(out), _build_env(extra_env)
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
 
@@ -128,7 +193,7 @@ def mkdocs_build(
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site, built once with ``--strict`` from this checkout (started at collection time)."""
-    build = _background.get("site")
+    build = _started("site")
     if build is None:
         out = tmp_path_factory.mktemp("site")
         proc = mkdocs_build(ROOT, out)

@@ -108,7 +108,7 @@ def _wait(condition, seconds: float, server: subprocess.Popen[str], out: _Output
             return True
         if server.poll() is not None:
             pytest.fail(f"mkdocs serve exited with {server.returncode}:\n{out.text}", pytrace=False)
-        time.sleep(0.5)
+        time.sleep(0.1)
     return False
 
 
