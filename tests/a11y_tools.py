@@ -170,6 +170,15 @@ SETTLED_JS = """() => [...document.querySelectorAll('.md-main *')].every(el => {
 })"""
 
 
+# Resolves after two rendering steps: layout, then the ResizeObserver callbacks and the frame after.
+NEXT_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def next_frames(page: Any) -> None:
+    """Wait until the page has rendered twice since the last change (a resize, a shown tab)."""
+    page.evaluate(NEXT_FRAMES_JS)
+
+
 def settle(page: Any, timeout_ms: int = 3000) -> None:
     """Wait until the page's scroll affordances are up to date (a page that never settles is
     left as it is: axe then reports what is wrong)."""

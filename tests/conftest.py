@@ -1,13 +1,17 @@
 """Shared fixtures: one strict build of the site per test session, a local server, Chromium.
 
-Speed: the session's builds of this checkout start in the background as soon as the tests are
-collected (``pytest_collection_modifyitems``), so they run on the second core while the pure
-Python tests run on the first: the one behind ``built_site`` whenever a selected test needs it,
-and a second, independent build when ``test_two_builds_are_byte_identical`` is selected (that
-test's ``mkdocs_build(ROOT, out)`` call then collects it). Each is a complete, separate
-``mkdocs build --strict`` process; only its start moves earlier. The second build gets an empty
-build cache (``SERVINGMATH_CACHE_DIR``), so the byte-identical test also checks that a cold
-build (notebook executed, API reference rendered, templates compiled) equals a cached one.
+Speed: the session's builds of this checkout run in the background while tests run. The one
+behind ``built_site`` starts as soon as the tests are collected (``pytest_collection_modifyitems``)
+whenever a selected test needs it; a second, independent build, when
+``test_two_builds_are_byte_identical`` is selected, starts once the first is done (so the first,
+which most browser tests wait for, has the core to itself), and that test's
+``mkdocs_build(ROOT, out)`` call collects it. Each is a complete, separate
+``mkdocs build --strict`` process; only its start moves. The second build gets an empty build
+cache (``SERVINGMATH_CACHE_DIR``), so the byte-identical test also checks that a cold build
+(notebook executed, API reference rendered, templates compiled) equals a cached one.
+
+``make test`` runs the tests on two pytest-xdist workers; each build still runs once per run
+(see ``BackgroundBuild``), and every worker has its own Chromium.
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ _children: list[subprocess.Popen[bytes]] = []  # the builds this process started
 SHARED_ENV = "SERVINGMATH_TESTS_SHARED"  # the run's shared directory (the controller makes it)
 SECOND_BUILD_TEST = "test_reproducible.py::test_two_builds_are_byte_identical"
 BUILDS = {"site": False, "second": True}  # name -> cold (an empty build cache of its own)
+_wanted: set[str] = set()  # the builds the selected tests need (the same on every worker)
 
 
 def _shared() -> Path:
@@ -156,10 +161,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items.sort(key=_slow_rank)
     if config.option.collectonly:
         return
-    if any("built_site" in getattr(item, "fixturenames", ()) for item in items) and _claim("site"):
-        _background("site").start()
-    if any(item.nodeid.endswith(SECOND_BUILD_TEST) for item in items) and _claim("second"):
-        _background("second").start()
+    if any("built_site" in getattr(item, "fixturenames", ()) for item in items):
+        _wanted.add("site")
+        if _claim("site"):
+            _background("site").start()
+    if any(item.nodeid.endswith(SECOND_BUILD_TEST) for item in items):
+        _wanted.add("second")
+        if "site" not in _wanted and _claim("second"):  # else it starts when the site is built
+            _background("second").start()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -199,6 +208,8 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         proc = mkdocs_build(ROOT, out)
     else:
         proc, out = build.result(), build.out
+        if "second" in _wanted and _claim("second"):
+            _background("second").start()
     if proc.returncode != 0:
         pytest.fail(f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
     return out

@@ -25,6 +25,7 @@ from a11y_tools import (
     Finding,
     axe_findings,
     load,
+    next_frames,
     overflow_findings,
     set_scheme,
     show_tab,
@@ -50,7 +51,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 def resize(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
-    page.wait_for_timeout(120)  # ResizeObserver callbacks (a11y.js) run after layout
+    next_frames(page)  # ResizeObserver callbacks (a11y.js) run after layout
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def audit(built_site: Path, site_url: str, page: Any) -> list[Finding]:
                     found += overflow_findings(page, path, width, scheme)
                 for k in range(2, tabs + 1):  # the other tabs' panels (结果), one at a time
                     show_tab(page, k)
-                    page.wait_for_timeout(60)
+                    next_frames(page)
                     found += axe_findings(page, path, width, f"{scheme}, tab {k}", tab_panels(k))
                     if width == NARROW:
                         found += overflow_findings(page, path, width, f"{scheme}, tab {k}")
