@@ -17,6 +17,7 @@ Pygments, Jinja2 and the theme. Memory under ``make serve``, ``.cache/api/`` on 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from pathlib import Path
@@ -61,15 +62,17 @@ def _patch() -> None:
         return
     process = AutoDocProcessor._process_block
 
-    def cached_process_block(self, identifier: str, yaml_block: str, heading_level: int = 0):  # type: ignore[no-untyped-def]
+    @functools.lru_cache(maxsize=64)
+    def handler_name(handlers: Any, yaml_block: str) -> str:
         import yaml
 
+        return handlers.get_handler_name(yaml.safe_load(yaml_block) or {})
+
+    def cached_process_block(self, identifier: str, yaml_block: str, heading_level: int = 0):  # type: ignore[no-untyped-def]
         key = block_key(identifier, yaml_block, heading_level)
         entry = _load(key) if key else None
         if entry is not None:
-            handler = self._handlers.get_handler(
-                self._handlers.get_handler_name(yaml.safe_load(yaml_block) or {})
-            )
+            handler = self._handlers.get_handler(handler_name(self._handlers, yaml_block))
             if handler.outer_layer:
                 stats["hits"] += 1
                 handler._headings.extend(ElementTree.fromstring(h) for h in entry["headings"])

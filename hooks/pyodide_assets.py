@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import build_cache
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
@@ -85,8 +86,13 @@ def distributions_of(name: str) -> list[importlib.metadata.Distribution]:
     >>> [d.metadata["Name"] for d in distributions_of("markdown")]
     ['Markdown']
     """
+    site = package_dir(name).parent
+    key = f"{name}\0{site}\0{site.stat().st_mtime_ns}"  # an install or removal changes the folder
+    cached = build_cache.memory("distributions").get(key)
+    if cached is not None:
+        return cached
     found = []
-    for info in sorted(package_dir(name).parent.glob("*.dist-info")):
+    for info in sorted(site.glob("*.dist-info")):
         top, record = info / "top_level.txt", info / "RECORD"
         if top.is_file():
             provides = name in top.read_text(encoding="utf-8").split()
@@ -95,7 +101,7 @@ def distributions_of(name: str) -> list[importlib.metadata.Distribution]:
             provides = any(line.startswith(f"{name}/") for line in lines)
         if provides:
             found.append(importlib.metadata.PathDistribution(info))
-    return found
+    return build_cache.remember("distributions", key, found)
 
 
 def metadata_files(name: str) -> list[tuple[str, bytes]]:
@@ -173,7 +179,11 @@ def on_files(files, config):
         if files.get_file_from_path(DEST + path.name) is None:
             files.append(File.generated(config, DEST + path.name, abs_src_path=str(path)))
     md = markdown_config(config.markdown_extensions, config.mdx_configs)
-    data = build_archive(archive_entries(md))
+    entries = archive_entries(md)
+    key = build_cache.key(*(part for name, data in sorted(entries) for part in (name, data)))
+    data = build_cache.memory("pyodide-zip").get(key)  # the same bytes at every `make serve` rebuild
+    if data is None:
+        data = build_cache.remember("pyodide-zip", key, build_archive(entries))
     old = files.get_file_from_path(ARCHIVE)
     if old is not None:
         files.remove(old)
