@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -108,11 +109,64 @@ def _patch() -> None:
     cls.get_aliases = aliases_from_cache  # type: ignore[method-assign]
 
 
+def api_digest(package: str, root: Path, *, undocumented_shown: bool = False) -> str:
+    r"""A hash of what the API reference renders of ``package``: griffe's view of it (names,
+    signatures, docstrings, labels, values), without what the page cannot show (line numbers;
+    the values of module attributes that have no docstring, which the page does not list), so an
+    edit inside a function's body or to an undocumented table leaves it unchanged.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "pkg").mkdir()
+    >>> src = "TABLE = {1: 2}\n\ndef f(x: int = 2) -> int:\n    'Doc.'\n    return x\n"
+    >>> def api_after(old, new):
+    ...     _ = (d / "pkg" / "__init__.py").write_text(src.replace(old, new))
+    ...     return api_digest("pkg", d)
+    >>> before = api_after("", "")
+    >>> api_after("{1: 2}", "{1: 3}") == before, api_after("return x", "\n\n    return x + 1") == before
+    (True, True)
+    >>> api_after("x: int = 2", "x: int = 3") == before, api_after("'Doc.'", "'Docs.'") == before
+    (False, False)
+    """
+    import griffe
+
+    api = json.loads(griffe.load(package, search_paths=[str(root)]).as_json(full=True))
+    return build_cache.key(json.dumps(api if undocumented_shown else _visible(api), sort_keys=True))
+
+
+def _visible(node: Any, in_module: bool = False) -> Any:
+    if isinstance(node, list):
+        return [_visible(item, in_module) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    module = node.get("kind") == "module" if "kind" in node else in_module  # through "members": {...}
+    for k, v in node.items():
+        if k in ("lineno", "endlineno"):
+            continue
+        if k == "value" and in_module and node.get("kind") == "attribute" and not node.get("docstring"):
+            continue
+        out[k] = _visible(v, module)
+    return out
+
+
+def _api_digest_cached(root: Path, config) -> str:
+    """:func:`api_digest` of servingmath, looked up by the hash of its files (``build_cache``) so
+    that a build of unchanged sources does not load the package with griffe."""
+    handlers = config.plugins["mkdocstrings"].config.get("handlers") or {}
+    shown = bool(((handlers.get("python") or {}).get("options") or {}).get("show_if_no_docstring"))
+    files = build_cache.key(build_cache.inputs_digest(root), Path(__file__).read_bytes(), str(shown))
+    digest = build_cache.load(root, "api-digest", files)
+    if digest is None:
+        digest = api_digest("servingmath", root, undocumented_shown=shown)
+        build_cache.store(root, "api-digest", files, digest)
+    return digest
+
+
 def on_config(config):
     if config.plugins.get("mkdocstrings") is None:
         return config
     root = Path(config.config_file_path).parent
-    h = hashlib.sha256(build_cache.inputs_digest(root).encode())
+    h = hashlib.sha256(_api_digest_cached(root, config).encode())
     h.update(Path(config.config_file_path).read_bytes())
     h.update((root / "hooks" / "griffe_doctests.py").read_bytes())
     h.update(Path(__file__).read_bytes())
