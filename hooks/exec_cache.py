@@ -27,16 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import build_cache
+from markupsafe import Markup
 from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.exec_cache")
 
-NAMESPACE = "exec"
-_state: dict[str, Any] = {"root": None, "prefix": "", "page": ""}
+NAMESPACE = "exec"  # a block's printed output
+HTML_NAMESPACE = "exec-html"  # a block's whole HTML
+_state: dict[str, Any] = {"root": None, "prefix": "", "page": "", "markdown": "", "failed": False}
 # session -> the blocks seen in this build: (code, options, key), and whether the namespace holds
 # their effects (False after a block was served from the cache)
 _sessions: dict[str, dict[str, Any]] = {}
-stats = {"hits": 0, "runs": 0, "replays": 0}
+stats = {"hits": 0, "runs": 0, "replays": 0, "html_hits": 0}
 
 
 def _markdown_exec() -> Any:
@@ -49,6 +51,24 @@ def _block_options(returncode: int | None, block_id: str | None, extra: dict[str
     return json.dumps({"returncode": returncode, "id": block_id, **extra}, sort_keys=True)
 
 
+def _run_key(
+    code: str, returncode: int | None, session: str | None, block_id: str | None, extra: dict
+) -> str:
+    """The key of a block's output: the page, the session's code so far, the block, the library."""
+    options = _block_options(returncode, block_id, extra)
+    if session is None:
+        return build_cache.key(_state["prefix"], _state["page"], options, code)
+    blocks = _sessions.get(session, {}).get("blocks", [])
+    chain = [part for block in blocks for part in block[:2]]
+    return build_cache.key(_state["prefix"], _state["page"], session, *chain, options, code)
+
+
+def _note_block(code: str, returncode: int | None, session: str, block_id: str | None, extra: dict) -> dict:
+    state = _sessions.setdefault(session, {"blocks": [], "filled": True})
+    state["blocks"].append((code, _block_options(returncode, block_id, extra), (returncode, block_id, extra)))
+    return state
+
+
 def cached_run_python(
     code: str,
     returncode: int | None = None,
@@ -59,14 +79,10 @@ def cached_run_python(
     """Stands in for markdown-exec's ``_run_python`` (same arguments, same result)."""
     mx = _markdown_exec()
     run = mx._sm_exec_cache_original
-    options = _block_options(returncode, id, extra)
+    key = _run_key(code, returncode, session, id, extra)
     if session is None:
-        key = build_cache.key(_state["prefix"], _state["page"], options, code)
         return _cached(key, lambda: run(code, returncode, session, id, **extra), mx, id, None, extra)
-    state = _sessions.setdefault(session, {"blocks": [], "filled": True})
-    chain = [part for block in state["blocks"] for part in block[:2]]
-    key = build_cache.key(_state["prefix"], _state["page"], session, *chain, options, code)
-    state["blocks"].append((code, options, (returncode, id, extra)))
+    state = _note_block(code, returncode, session, id, extra)
 
     def execute() -> str:
         if not state["filled"]:
@@ -84,15 +100,64 @@ def _cached(key, execute, mx, block_id, session, extra, state=None) -> str:  # t
     output = build_cache.load(root, NAMESPACE, key) if root else None
     if output is not None:
         stats["hits"] += 1
-        mx._code_block_id(block_id, session, extra.get("title"))  # keeps later blocks' names
-        if state is not None:
-            state["filled"] = False
+        _skip(mx, block_id, session, extra, state)
         return output
     stats["runs"] += 1
-    output = execute()
+    try:
+        output = execute()
+    except Exception:
+        _state["failed"] = True  # the formatter shows the error: its page is not cached either
+        raise
     if root:
         build_cache.store(root, NAMESPACE, key, output)
     return output
+
+
+def _skip(mx: Any, block_id: str | None, session: str | None, extra: dict, state: dict | None) -> None:
+    """What markdown-exec would have done for a block that is not run: number it, and note that its
+    session's namespace lacks its effects."""
+    mx._code_block_id(block_id, session, extra.get("title"))  # keeps later blocks' names
+    if state is not None:
+        state["filled"] = False
+
+
+def cached_format_python(**kwargs: Any) -> str:
+    """Stands in for markdown-exec's Python formatter: a block's whole HTML (its output rendered,
+    its code highlighted, the tabs) comes from the cache when its output's key, its options, the
+    Markdown configuration and markdown-exec's id counter (ids in the HTML carry it) are the same."""
+    from markdown_exec._internal.rendering import MarkdownConverter
+
+    mx = _markdown_exec()
+    code, session, extra = kwargs["code"], kwargs.get("session"), kwargs.get("extra") or {}
+    returncode, block_id = kwargs.get("returncode", 0), kwargs.get("id", "")
+    options = {k: v for k, v in kwargs.items() if k not in ("md", "code")}
+    options_text = json.dumps(options, sort_keys=True, default=str)
+    run_key = _run_key(code, returncode, session, block_id, extra)
+    key = build_cache.key(run_key, options_text, _state["markdown"], str(MarkdownConverter.counter))
+    root = _state["root"]
+    entry = build_cache.load(root, HTML_NAMESPACE, key) if root else None
+    if entry is not None:
+        stats["html_hits"] += 1
+        state = _note_block(code, returncode, session, block_id, extra) if session else None
+        _skip(mx, block_id, session, extra, state)
+        MarkdownConverter.counter += entry["conversions"]
+        return Markup(entry["html"])  # markdown-exec's own HTML, as it returned it
+    before, _state["failed"] = MarkdownConverter.counter, False
+    html = mx._sm_format_original(**kwargs)
+    if root and not _state["failed"] and not _reports_headings(kwargs["md"], html):
+        entry = {"html": str(html), "conversions": MarkdownConverter.counter - before}
+        build_cache.store(root, HTML_NAMESPACE, key, entry)
+    return html
+
+
+def _reports_headings(md: Any, html: str) -> bool:
+    """Whether the block's output has headings for the page's table of contents (not cached:
+    markdown-exec hands them to the page's Markdown instance)."""
+    from markdown_exec._internal.processors import InsertHeadings
+
+    if InsertHeadings.name not in md.treeprocessors:
+        return False
+    return bool(md.treeprocessors[InsertHeadings.name].headings.get(html))
 
 
 def _replay(mx: Any, run: Any, session: str, blocks: list[tuple[str, str, Any]]) -> None:
@@ -106,10 +171,15 @@ def _replay(mx: Any, run: Any, session: str, blocks: list[tuple[str, str, Any]])
 
 
 def _install() -> None:
+    import markdown_exec._internal.main as main
+
     mx = _markdown_exec()
     if not hasattr(mx, "_sm_exec_cache_original"):
         mx._sm_exec_cache_original = mx._run_python
+        mx._sm_format_original = mx._format_python
     mx._run_python = cached_run_python
+    for language in ("python", "py"):
+        main.formatters[language] = cached_format_python
 
 
 @event_priority(100)  # first: the other caching hooks load entries from on_config on
@@ -119,6 +189,8 @@ def on_config(config):
     digest = build_cache.inputs_digest(root)
     tools = build_cache.versions(("markdown-exec",))
     _state.update(root=root, prefix=build_cache.key(digest, tools, Path(__file__).read_bytes()))
+    rendering = build_cache.versions(("markdown", "pymdown-extensions", "pygments", "markdown-exec"))
+    _state["markdown"] = build_cache.key(Path(config.config_file_path).read_bytes(), rendering)
     _install()
     return config
 
