@@ -1,8 +1,10 @@
-"""The search index and worker load on the first search intent, once, not with every page.
+"""What a first view does not fetch: the search index and worker, the runner's editor code.
 
 docs/assets/javascripts/search-lazy.js holds back Material's request for
 search/search_index.json and its search worker until the reader starts searching: focus in the
 search box (a click, or the "/" key), or a page opened with Material's ?q= deep link.
+docs/assets/javascripts/runner.js adds the 编辑并运行 buttons and fetches runner-core.js on the
+first press.
 """
 
 from __future__ import annotations
@@ -133,3 +135,30 @@ def test_search_deep_link_loads_the_index(site_url: str, watched_page: PageWatch
     assert any(h.endswith(EXPECTED) for h in hrefs[:3]), hrefs
     assert seen.count(INDEX) == 1
     assert not watched_page.console_errors, watched_page.console_errors
+
+
+RUNNER_CORE = "/assets/javascripts/runner-core.js"
+
+
+def test_runner_code_is_fetched_on_the_first_press_only(site_url: str, watched_page: PageWatch) -> None:
+    page = watched_page.page
+    page.route("**/assets/pyodide/**", lambda route: route.abort())  # not needed here: spare the CPU
+    seen = Requests(page)
+    page.goto(site_url + "chapter/basics/", wait_until="networkidle")
+    page.wait_for_timeout(300)
+    assert page.locator(".sm-run__open").count() >= 3
+    assert seen.count(RUNNER_CORE) == 0, [u for u in seen.urls if RUNNER_CORE in u]
+
+    answers = page.locator("details:has(.sm-run__open)")
+    for i in range(2):  # two blocks' editors: one fetch
+        answer = answers.nth(i)
+        answer.locator("summary").first.click()
+        opener = answer.locator(".sm-run__open:visible").first
+        opener.click()
+        area = answer.locator("textarea.sm-run__code:visible")
+        area.wait_for(timeout=10000)
+        assert opener.get_attribute("aria-expanded") == "true"
+        assert area.evaluate("a => a === document.activeElement")
+        assert area.input_value().strip(), "the editor is empty"
+    assert seen.count(RUNNER_CORE) == 1, [u for u in seen.urls if RUNNER_CORE in u]
+    assert not watched_page.external_requests, watched_page.external_requests
