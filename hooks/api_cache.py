@@ -10,7 +10,7 @@ processor returns those as they were, so mkdocstrings registers the same anchors
 entries as after rendering; griffe and the templates are not touched.
 
 Key: the block (identifier, options, heading level, page), servingmath's sources
-(hooks/notebook_cache.py's digest), mkdocs.yml, hooks/griffe_doctests.py, this file, and the
+(hooks/build_cache.py's digest), mkdocs.yml, hooks/griffe_doctests.py, this file, and the
 versions of mkdocstrings, its Python handler, griffe, autorefs, Markdown, pymdown-extensions,
 Pygments, Jinja2 and the theme. Memory under ``make serve``, ``.cache/api/`` on disk.
 """
@@ -18,13 +18,12 @@ Pygments, Jinja2 and the theme. Memory under ``make serve``, ``.cache/api/`` on 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+
+import build_cache
 
 log = logging.getLogger("mkdocs.hooks.api_cache")
 
@@ -33,34 +32,7 @@ PACKAGES = (
     "pygments", "jinja2", "mkdocs-material", "mkdocs",
 )  # fmt: skip
 _state: dict[str, Any] = {"prefix": None, "root": None, "page": ""}
-_memory: dict[str, dict[str, Any]] = {}
 stats = {"hits": 0, "misses": 0}
-
-
-def cache_root(project: Path) -> Path:
-    """The build cache: ``.cache/`` in the project, or ``$SERVINGMATH_CACHE_DIR`` when set (tests
-    build with an empty one to check that a cold build equals a warm one)."""
-    return Path(os.environ.get("SERVINGMATH_CACHE_DIR") or project / ".cache")
-
-
-def _versions() -> str:
-    out = []
-    for name in PACKAGES:
-        try:
-            out.append(f"{name}={version(name)}")
-        except PackageNotFoundError:
-            out.append(f"{name}=-")
-    return ";".join(out)
-
-
-def _digest(root: Path) -> str:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("sm_api_cache_digest", root / "hooks" / "notebook_cache.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.inputs_digest(root)
 
 
 def block_key(identifier: str, yaml_block: str, heading_level: int) -> str | None:
@@ -72,25 +44,12 @@ def block_key(identifier: str, yaml_block: str, heading_level: int) -> str | Non
     return h.hexdigest()[:24]
 
 
-def _cache_file(key: str) -> Path:
-    return cache_root(Path(_state["root"])) / "api" / f"{key}.json"
-
-
 def _load(key: str) -> dict[str, Any] | None:
-    entry = _memory.get(key)
-    if entry is None and _cache_file(key).is_file():
-        entry = json.loads(_cache_file(key).read_text(encoding="utf-8"))
-        _memory[key] = entry
-    return entry
+    return build_cache.load(Path(_state["root"]), "api", key)
 
 
 def _store(key: str, entry: dict[str, Any]) -> None:
-    _memory[key] = entry
-    path = _cache_file(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(entry), encoding="utf-8")
-    os.replace(tmp, path)
+    build_cache.store(Path(_state["root"]), "api", key, entry)
 
 
 def _patch() -> None:
@@ -150,11 +109,11 @@ def on_config(config):
     if config.plugins.get("mkdocstrings") is None:
         return config
     root = Path(config.config_file_path).parent
-    h = hashlib.sha256(_digest(root).encode())
+    h = hashlib.sha256(build_cache.inputs_digest(root).encode())
     h.update(Path(config.config_file_path).read_bytes())
     h.update((root / "hooks" / "griffe_doctests.py").read_bytes())
     h.update(Path(__file__).read_bytes())
-    h.update(_versions().encode())
+    h.update(build_cache.versions(PACKAGES).encode())
     _state.update(prefix=h.hexdigest(), root=root)
     _patch()
     return config

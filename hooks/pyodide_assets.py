@@ -75,12 +75,34 @@ def package_files(name: str) -> list[tuple[str, Path]]:
     return out
 
 
+def distributions_of(name: str) -> list[importlib.metadata.Distribution]:
+    """The installed distributions that provide the top-level package ``name``: the
+    ``*.dist-info`` folders beside it whose ``top_level.txt`` (else ``RECORD``) names it.
+
+    The same answer as ``importlib.metadata.packages_distributions()[name]``, without reading the
+    file list of every installed distribution (0.3-0.6 s at every build and rebuild).
+
+    >>> [d.metadata["Name"] for d in distributions_of("markdown")]
+    ['Markdown']
+    """
+    found = []
+    for info in sorted(package_dir(name).parent.glob("*.dist-info")):
+        top, record = info / "top_level.txt", info / "RECORD"
+        if top.is_file():
+            provides = name in top.read_text(encoding="utf-8").split()
+        else:
+            lines = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
+            provides = any(line.startswith(f"{name}/") for line in lines)
+        if provides:
+            found.append(importlib.metadata.PathDistribution(info))
+    return found
+
+
 def metadata_files(name: str) -> list[tuple[str, bytes]]:
     """The distribution metadata of the package ``name`` (``importlib.metadata`` reads it:
     latex2mathml asks for its own version when imported), when it is installed from a wheel."""
     out: list[tuple[str, bytes]] = []
-    for dist_name in importlib.metadata.packages_distributions().get(name, []):
-        dist = importlib.metadata.distribution(dist_name)
+    for dist in distributions_of(name):
         for rel in ("METADATA", "entry_points.txt", "top_level.txt"):
             text = dist.read_text(rel)
             if text is not None:

@@ -34,6 +34,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import build_cache
 from mkdocs.structure.files import File, Files
 
 try:  # Material loads jieba's dictionaries in its on_config; keep jieba's progress lines quiet
@@ -61,6 +62,7 @@ NOTEBOOK_CHROME = re.compile(
     r"(<div class=\"(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container)\b[^\"]*\")"
 )
 BOOST_ATTR = "data-search-boost"
+_state: dict[str, Any] = {"root": ROOT, "prefix": ""}  # the index's settings digest (on_config)
 
 _SPACED_OPERATORS = set("=+−-×÷/<>≤≥≈≠·,")
 
@@ -150,6 +152,18 @@ def _site_index_class(base: type) -> type:
             search = page.meta.get("search") or {}
             if search.get("exclude"):
                 return
+            key = _entries_key(page)
+            cached = build_cache.load(_state["root"], "search", key) if key else None
+            if cached is None:
+                before = len(self.entries)
+                self._add_entries(page)
+                cached = self.entries[before:]
+                if key:
+                    build_cache.store(_state["root"], "search", key, cached)
+            else:
+                self.entries.extend(dict(entry) for entry in cached)
+
+        def _add_entries(self, page: Any) -> None:
             parser = Parser()
             parser.feed(searchable_html(page.content, page.meta))
             parser.close()
@@ -178,10 +192,39 @@ def _search_plugin(config: Any) -> Any:
     return None
 
 
+def _toc_urls(items: Any) -> list[str]:
+    return [u for item in items for u in (f"{item.id}={item.url}", *_toc_urls(item.children))]
+
+
+def _entries_key(page: Any) -> str | None:
+    """What a page's index entries depend on: its searchable HTML, address, title, front matter and
+    table of contents, with the index's settings (``_state["prefix"]``)."""
+    if not _state["prefix"]:
+        return None
+    meta = json.dumps(page.meta, sort_keys=True, default=str)
+    toc = "\n".join(_toc_urls(page.toc))
+    return build_cache.key(_state["prefix"], page.content, page.url, str(page.title), meta, toc)
+
+
+def _settings_digest(plugin: Any, root: Path) -> str:
+    """The index's settings: the plugin's options, the dictionaries' bytes, jieba's and the
+    theme's versions and this file."""
+    options = json.dumps(dict(plugin.config), sort_keys=True, default=str)
+    dictionaries = [
+        (root / path).read_bytes()
+        for path in (plugin.config.get("jieba_dict"), plugin.config.get("jieba_dict_user"))
+        if path and (root / path).is_file()
+    ]
+    tools = build_cache.versions(("mkdocs-material", "jieba"))
+    return build_cache.key(options, *dictionaries, tools, Path(__file__).read_bytes())
+
+
 def on_config(config: Any) -> None:
     plugin = _search_plugin(config)
     if plugin is None or not plugin.config.enabled:
         return
+    _state["root"] = Path(config.config_file_path).parent
+    _state["prefix"] = _settings_digest(plugin, _state["root"])
     cls = _site_index_class(type(plugin.search_index))
     plugin.search_index = cls(**plugin.config)
 
