@@ -17,7 +17,8 @@ the project in a temp directory, so nothing under the checkout changes:
    constant edited in ``servingmath/chips.py`` until the page shows the number computed from it;
 4. page weight: every page loaded in Chromium from 127.0.0.1, all bytes it fetched, raw and
    gzip-compressed (level 6, as a static host would send them); a repeat view is the HTML only
-   (JS, CSS and the search index come from the browser cache, as with Material's instant loading);
+   (JS and CSS come from the browser cache, as with Material's instant loading; the search index
+   and worker are fetched only when the reader starts searching, docs/assets/javascripts/search-lazy.js);
 5. the vectorised sweep behind the figures against the chapter's loop;
 6. rows from ``scripts/bench_pyodide.py`` (``rows()``), when that module exists.
 
@@ -616,12 +617,12 @@ def report_summary(
     plain = [w for p, w in weights.items() if p not in FIGURE_PAGES]
     if plain:
         firsts = sorted(w.total[1] for w in plain)
-        index_share = statistics.median(w.get("other")[1] / w.total[1] for w in plain if w.total[1])
+        other_share = statistics.median(w.get("other")[1] / w.total[1] for w in plain if w.total[1])
         out.append(
             row(
                 f"Every other page, first view (gzip, {len(plain)} pages)",
-                f"{size(firsts[0])} – {size(firsts[-1])}; search index and other non-JS/CSS files "
-                f"{index_share:.0%} of it (median)",
+                f"{size(firsts[0])} – {size(firsts[-1])}; non-JS/CSS files (sitemap, icon) "
+                f"{other_share:.0%} of it (median)",
                 "–",
                 "",
             )
@@ -736,7 +737,7 @@ def report_pages(weights: dict[str, Weight], how: str) -> list[str]:
         "of which figure data",
         "JS",
         "CSS",
-        "other (search index…)",
+        "other (figure JSON, sitemap, icon)",
         "First view",
         "Repeat",
     )
@@ -770,8 +771,8 @@ def report_notes(builds: dict[str, list[Build]]) -> list[str]:
         "  a library edit changes the TPU v5e's HBM bandwidth, and the time is until the served HTML",
         "  shows the new line or the new step time computed from the edited constant.",
         "- First view = every response Chromium received for a fresh profile (HTML, JS incl.",
-        "  plotly.js and figure JSON when a figure is near the viewport, the search worker, CSS,",
-        "  search index). Repeat view = the HTML only. gzip level 6.",
+        "  plotly.js and figure JSON when a figure is near the viewport, CSS; not the search index",
+        "  and worker, fetched on the first search). Repeat view = the HTML only. gzip level 6.",
     ]
     for kind, runs in builds.items():
         notes += [f"- A {kind} build failed: {b.error}" for b in runs if not b.ok]
