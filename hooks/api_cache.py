@@ -17,9 +17,9 @@ Pygments, Jinja2 and the theme. Memory under ``make serve``, ``.cache/api/`` on 
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -109,55 +109,67 @@ def _patch() -> None:
     cls.get_aliases = aliases_from_cache  # type: ignore[method-assign]
 
 
-def api_digest(package: str, root: Path, *, undocumented_shown: bool = False) -> str:
-    r"""A hash of what the API reference renders of ``package``: griffe's view of it (names,
-    signatures, docstrings, labels, values), without what the page cannot show (line numbers;
-    the values of module attributes that have no docstring, which the page does not list), so an
-    edit inside a function's body or to an undocumented table leaves it unchanged.
+def api_digest(package: Path, *, undocumented_shown: bool = False) -> str:
+    r"""A hash of what the API reference can render of the package in ``package``: each module's
+    syntax tree without what mkdocstrings does not show (line numbers, the bodies of functions
+    other than ``__init__`` except their docstrings, the values of module attributes that have no
+    docstring, which the page does not list). An edit inside a function's body or to an
+    undocumented table leaves it unchanged; a signature, a docstring or a name does not.
 
     >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "pkg").mkdir()
+    >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> src = "TABLE = {1: 2}\n\ndef f(x: int = 2) -> int:\n    'Doc.'\n    return x\n"
     >>> def api_after(old, new):
-    ...     _ = (d / "pkg" / "__init__.py").write_text(src.replace(old, new))
-    ...     return api_digest("pkg", d)
+    ...     _ = (d / "__init__.py").write_text(src.replace(old, new))
+    ...     return api_digest(d)
     >>> before = api_after("", "")
     >>> api_after("{1: 2}", "{1: 3}") == before, api_after("return x", "\n\n    return x + 1") == before
     (True, True)
     >>> api_after("x: int = 2", "x: int = 3") == before, api_after("'Doc.'", "'Docs.'") == before
     (False, False)
+    >>> api_after("TABLE = {1: 2}", "TABLE = {1: 2}\n'Documented.'") == before
+    False
     """
-    import griffe
-
-    api = json.loads(griffe.load(package, search_paths=[str(root)]).as_json(full=True))
-    return build_cache.key(json.dumps(api if undocumented_shown else _visible(api), sort_keys=True))
-
-
-def _visible(node: Any, in_module: bool = False) -> Any:
-    if isinstance(node, list):
-        return [_visible(item, in_module) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    module = node.get("kind") == "module" if "kind" in node else in_module  # through "members": {...}
-    for k, v in node.items():
-        if k in ("lineno", "endlineno"):
+    parts = []
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" in path.parts:
             continue
-        if k == "value" and in_module and node.get("kind") == "attribute" and not node.get("docstring"):
+        tree = ast.parse(path.read_bytes())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != "__init__":
+                node.body = node.body[:1] if ast.get_docstring(node) is not None else []
+        if not undocumented_shown:
+            _drop_undocumented_values(tree.body)
+        parts += [path.relative_to(package).as_posix(), ast.dump(tree, include_attributes=False)]
+    return build_cache.key(*parts)
+
+
+def _drop_undocumented_values(body: list[ast.stmt]) -> None:
+    """Blank the value of each module-level assignment not followed by a docstring (``__all__``
+    and other dunder names keep theirs: they decide what the module exports)."""
+    for stmt, after in zip(body, [*body[1:], None], strict=True):
+        documented = (
+            isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        )
+        if documented or not isinstance(stmt, ast.Assign | ast.AnnAssign):
             continue
-        out[k] = _visible(v, module)
-    return out
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if any(isinstance(t, ast.Name) and t.id.startswith("__") for t in targets):
+            continue
+        stmt.value = ast.Constant(None) if isinstance(stmt, ast.Assign) else None
 
 
 def _api_digest_cached(root: Path, config) -> str:
     """:func:`api_digest` of servingmath, looked up by the hash of its files (``build_cache``) so
-    that a build of unchanged sources does not load the package with griffe."""
+    that a build of unchanged sources does not parse them."""
     handlers = config.plugins["mkdocstrings"].config.get("handlers") or {}
     shown = bool(((handlers.get("python") or {}).get("options") or {}).get("show_if_no_docstring"))
     files = build_cache.key(build_cache.inputs_digest(root), Path(__file__).read_bytes(), str(shown))
     digest = build_cache.load(root, "api-digest", files)
     if digest is None:
-        digest = api_digest("servingmath", root, undocumented_shown=shown)
+        digest = api_digest(root / "servingmath", undocumented_shown=shown)
         build_cache.store(root, "api-digest", files, digest)
     return digest
 
