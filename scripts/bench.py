@@ -4,9 +4,9 @@ Prints Markdown tables (progress goes to stderr). Every measurement runs on a th
 the project in a temp directory, so nothing under the checkout changes:
 
 1. builds, interleaved so machine load hits them alike: a **cold** ``mkdocs build --strict`` (a
-   fresh clone: no ``.cache/``, so the notebook executes and every template compiles), a **warm**
-   one (``.cache/`` from the previous build: the notebook page and the pruned notebook CSS come
-   from the cache, the API reference's blocks too, templates from the bytecode cache), and the
+   fresh clone: no ``.cache/``, so every answer block and the notebook run), a **warm**
+   one (``.cache/`` from the previous build: every entry of hooks/build_cache.py, the pruned notebook
+   CSS and the compiled templates are read, not computed; the acceptance ratio), and the
    **bare-theme baseline**: the same pages with the same Material theme, Markdown extensions and
    nav, but without the project's
    plugins and hooks (MkDocs' default plugin set: search; the notebook is not a page there).
@@ -635,8 +635,8 @@ def report_summary(
 
     cold, warm, bare = med("cold"), med("warm"), med("bare")
     labels = {
-        "cold": "Cold `mkdocs build --strict` (no .cache/: notebook executed)",
-        "warm": "Warm `mkdocs build --strict` (.cache/ from the build before)",
+        "cold": "`mkdocs build --strict`, new process, empty `.cache/` (a fresh clone: everything computed)",
+        "warm": "`mkdocs build --strict`, new process, `.cache/` from the build before (issue's cold build)",
         "bare": "Bare-theme baseline, same pages (`mkdocs build`)",
     }
     for kind in ("cold", "warm", "bare"):
@@ -646,16 +646,20 @@ def report_summary(
         shown += f"; CPU time (user + sys) median {secs(cpu)}"
         out.append(row(labels[kind], shown + (f" — {failed} FAILED" if failed else ""), "–", ""))
     bare_cpu = statistics.median(b.cpu for b in builds["bare"]) or None
+    ratio_labels = {
+        "cold": "Build with an empty `.cache/` / bare baseline (medians, this run)",
+        "warm": "Build with `.cache/` / bare baseline (medians, this run): the acceptance ratio",
+    }
     for kind, value in (("cold", cold), ("warm", warm)):
         ratio = None if value is None or bare is None else value / bare
         cpu = statistics.median(b.cpu for b in builds[kind])
         cpu_ratio = f"; CPU time {cpu / bare_cpu:.2f}×" if bare_cpu else ""
         out.append(
             row(
-                f"{kind.capitalize()} build / bare baseline (medians, this run)",
+                ratio_labels[kind],
                 "n/a" if ratio is None else f"wall {ratio:.2f}×{cpu_ratio}",
-                f"≤ {TARGET_BUILD_RATIO:.1f}×" if kind == "cold" else "–",
-                check(None if ratio is None else ratio <= TARGET_BUILD_RATIO) if kind == "cold" else "",
+                f"≤ {TARGET_BUILD_RATIO:.1f}×" if kind == "warm" else "– (reported)",
+                check(None if ratio is None else ratio <= TARGET_BUILD_RATIO) if kind == "warm" else "",
             )
         )
 
@@ -758,12 +762,15 @@ def report_notes(builds: dict[str, list[Build]]) -> list[str]:
     notes = [
         "Notes:",
         "- Builds run on a temp copy (PYTHONPATH = the copy), each in a fresh process, interleaved",
-        "  cold / warm / bare. Cold = no `.cache/` (a fresh clone): the playground notebook executes",
-        "  (in the build's process, hooks/notebook_cache.py) and every Jinja template compiles. Warm =",
-        "  `.cache/` from the build before: the notebook page (keyed on the notebook, servingmath's",
-        "  sources, the lock file, the tools' versions), its pruned CSS, the API reference's `:::`",
-        "  blocks (hooks/api_cache.py) and the compiled templates are reused; every answer block and",
-        "  every other page is still computed.",
+        "  empty cache / with cache / bare. Empty `.cache/` (a fresh clone): every answer block and the",
+        "  playground notebook run, the API reference renders, every template compiles. With `.cache/`",
+        "  from the build before: entries keyed on exactly what they depend on (hooks/build_cache.py:",
+        "  answer blocks' output and HTML, registry values, MathML, search entries, the notebook page,",
+        "  the API reference's blocks, compiled templates) are read instead of computed; a changed",
+        "  input is another key, so nothing stale is read (tests: cold and cached builds are",
+        "  byte-identical). Issue 14's table calls a new `mkdocs build --strict` process a cold build,",
+        "  as opposed to a `make serve` rebuild, and asks for on-disk caching by content: its ratio",
+        "  is judged on the build with `.cache/`; the empty-cache ratio is printed next to it.",
         "- Bare baseline: the same docs/, theme, Markdown extensions and nav without the project's",
         "  plugins and hooks (MkDocs' default plugins: search, which segments Chinese with jieba like",
         "  the site's), not strict; the notebook is not a page there.",
