@@ -61,6 +61,8 @@ CODE_BLOCK = re.compile(r"(<div class=\"[^\"]*\bhighlight\b[^\"]*\")")
 NOTEBOOK_CHROME = re.compile(
     r"(<div class=\"(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container)\b[^\"]*\")"
 )
+EXCLUDED_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-search-exclude\b[^>]*>")
+VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 BOOST_ATTR = "data-search-boost"
 _state: dict[str, Any] = {"root": ROOT, "prefix": ""}  # the index's settings digest (on_config)
 
@@ -132,12 +134,44 @@ def _exclude(pattern: re.Pattern[str], content: str) -> str:
     return pattern.sub(r"\1 data-search-exclude", content)
 
 
+def empty_excluded(content: str) -> str:
+    """Drop what is inside every element marked ``data-search-exclude`` (the element stays, so the
+    index reads the page exactly as before): Material's HTML parser then skips highlighted code and
+    the other constant set's copies without walking their thousands of tags.
+
+    >>> empty_excluded('<p>a<div data-search-exclude><div>x</div><b>y</b></div>b</p>')
+    '<p>a<div data-search-exclude></div>b</p>'
+    """
+    out, pos = [], 0
+    for m in EXCLUDED_START.finditer(content):
+        if m.start() < pos or m.group(1).lower() in VOID:
+            continue
+        end = _matching_end(content, m.group(1), m.end())
+        if end is None:
+            continue  # unbalanced: leave it to the parser
+        out += [content[pos : m.end()]]
+        pos = end
+    out.append(content[pos:])
+    return "".join(out)
+
+
+def _matching_end(content: str, name: str, start: int) -> int | None:
+    """Where the close tag of the ``name`` element whose content begins at ``start`` begins."""
+    depth = 1
+    for t in re.finditer(rf"<(/?){name}\b[^>]*>", content[start:]):
+        depth += -1 if t.group(1) else 1
+        if depth == 0:
+            return start + t.start()
+    return None
+
+
 def searchable_html(content: str, meta: dict[str, Any]) -> str:
     """The page HTML as the search index should read it."""
     search = meta.get("search") or {}
     content = _exclude(NOTEBOOK_CHROME, _exclude(API_LABELS, _exclude(SPEC_VARIANT, content)))
     if not search.get("code", False):
         content = _exclude(CODE_BLOCK, content)
+    content = empty_excluded(content)
     content = MATH.sub(lambda m: math_to_text(m.group(0)), content)
     return TABLE.sub(lambda m: table_to_sentences(m.group(0)), content)
 
