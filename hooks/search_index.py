@@ -57,9 +57,10 @@ TAG = re.compile(r"<[^>]+>")
 SPEC_VARIANT = re.compile(r"(<[a-z]+\b[^>]*\bdata-constants=\"spec\")")
 API_LABELS = re.compile(r"(<span class=\"doc doc-labels\")")
 CODE_BLOCK = re.compile(r"(<div class=\"[^\"]*\bhighlight\b[^\"]*\")")
-# notebook chrome: "In [1]:" prompts and the copy buttons' "Copied!"
+# notebook chrome: "In [1]:" prompts, the copy buttons' "Copied!" and the hidden plain-text copy of
+# each cell's code that the copy button reads
 NOTEBOOK_CHROME = re.compile(
-    r"(<div class=\"(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container)\b[^\"]*\")"
+    r"(<div class=\"(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container|clipboard-copy-txt)\b[^\"]*\")"
 )
 EXCLUDED_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-search-exclude\b[^>]*>")
 VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

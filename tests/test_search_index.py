@@ -150,6 +150,7 @@ def test_code_blocks_are_not_indexed(index: dict[str, Any]) -> None:
     assert spec not in chapter  # only the other constant set's copy of the answer shows it
     playground = " ".join(d["text"] for d in index["docs"] if d["location"].startswith("beyond/playground/"))
     assert "In [" not in playground and "Copied!" not in playground
+    assert "import servingmath" not in playground  # nor the copy of each cell's code for the clipboard
 
 
 def test_api_reference_without_code_examples_and_labels(index: dict[str, Any]) -> None:
