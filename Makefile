@@ -66,4 +66,4 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-index-url --no-emit-find-links --allow-unsafe -o requirements.lock requirements.in
 
 clean:
-	rm -rf site .pytest_cache .ruff_cache .hypothesis
+	rm -rf site .cache .pytest_cache .ruff_cache .hypothesis

@@ -18,7 +18,7 @@ import re
 
 from mkdocs.exceptions import PluginError
 
-REFLOW = re.compile(r'<div class="(?:[^"]*\s)?sm-reflow(?:\s[^"]*)?"[^>]*>')
+DIV = re.compile(r'<div class="([^"]*)"[^>]*>')  # then: is sm-reflow one of its classes (linear time)
 TABLE = re.compile(r"<table>(.*?)</table>", re.S)
 HEAD = re.compile(r"<thead>(.*?)</thead>", re.S)
 BODY = re.compile(r"<tbody>(.*?)</tbody>", re.S)
@@ -55,7 +55,8 @@ def label_table(table: str) -> str:
 def label_reflow_tables(content: str, where: str) -> str:
     """Label the first table after each ``div.sm-reflow`` opening tag."""
     out, pos = [], 0
-    for m in REFLOW.finditer(content):
+    reflow = (m for m in DIV.finditer(content) if "sm-reflow" in m.group(1).split())
+    for m in reflow:
         t = TABLE.search(content, m.end())
         if t is None:
             raise PluginError(f'{where}: <div class="sm-reflow"> holds no table')

@@ -10,21 +10,22 @@ processor returns those as they were, so mkdocstrings registers the same anchors
 entries as after rendering; griffe and the templates are not touched.
 
 Key: the block (identifier, options, heading level, page), servingmath's sources
-(hooks/notebook_cache.py's digest), mkdocs.yml, hooks/griffe_doctests.py, this file, and the
+(hooks/build_cache.py's digest), mkdocs.yml, hooks/griffe_doctests.py, this file, and the
 versions of mkdocstrings, its Python handler, griffe, autorefs, Markdown, pymdown-extensions,
 Pygments, Jinja2 and the theme. Memory under ``make serve``, ``.cache/api/`` on disk.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
-import json
 import logging
-import os
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+
+import build_cache
 
 log = logging.getLogger("mkdocs.hooks.api_cache")
 
@@ -33,34 +34,7 @@ PACKAGES = (
     "pygments", "jinja2", "mkdocs-material", "mkdocs",
 )  # fmt: skip
 _state: dict[str, Any] = {"prefix": None, "root": None, "page": ""}
-_memory: dict[str, dict[str, Any]] = {}
 stats = {"hits": 0, "misses": 0}
-
-
-def cache_root(project: Path) -> Path:
-    """The build cache: ``.cache/`` in the project, or ``$SERVINGMATH_CACHE_DIR`` when set (tests
-    build with an empty one to check that a cold build equals a warm one)."""
-    return Path(os.environ.get("SERVINGMATH_CACHE_DIR") or project / ".cache")
-
-
-def _versions() -> str:
-    out = []
-    for name in PACKAGES:
-        try:
-            out.append(f"{name}={version(name)}")
-        except PackageNotFoundError:
-            out.append(f"{name}=-")
-    return ";".join(out)
-
-
-def _digest(root: Path) -> str:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("sm_api_cache_digest", root / "hooks" / "notebook_cache.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.inputs_digest(root)
 
 
 def block_key(identifier: str, yaml_block: str, heading_level: int) -> str | None:
@@ -72,25 +46,12 @@ def block_key(identifier: str, yaml_block: str, heading_level: int) -> str | Non
     return h.hexdigest()[:24]
 
 
-def _cache_file(key: str) -> Path:
-    return cache_root(Path(_state["root"])) / "api" / f"{key}.json"
-
-
 def _load(key: str) -> dict[str, Any] | None:
-    entry = _memory.get(key)
-    if entry is None and _cache_file(key).is_file():
-        entry = json.loads(_cache_file(key).read_text(encoding="utf-8"))
-        _memory[key] = entry
-    return entry
+    return build_cache.load(Path(_state["root"]), "api", key)
 
 
 def _store(key: str, entry: dict[str, Any]) -> None:
-    _memory[key] = entry
-    path = _cache_file(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(entry), encoding="utf-8")
-    os.replace(tmp, path)
+    build_cache.store(Path(_state["root"]), "api", key, entry)
 
 
 def _patch() -> None:
@@ -102,15 +63,17 @@ def _patch() -> None:
         return
     process = AutoDocProcessor._process_block
 
-    def cached_process_block(self, identifier: str, yaml_block: str, heading_level: int = 0):  # type: ignore[no-untyped-def]
+    @functools.lru_cache(maxsize=64)
+    def handler_name(handlers: Any, yaml_block: str) -> str:
         import yaml
 
+        return handlers.get_handler_name(yaml.safe_load(yaml_block) or {})
+
+    def cached_process_block(self, identifier: str, yaml_block: str, heading_level: int = 0):  # type: ignore[no-untyped-def]
         key = block_key(identifier, yaml_block, heading_level)
         entry = _load(key) if key else None
         if entry is not None:
-            handler = self._handlers.get_handler(
-                self._handlers.get_handler_name(yaml.safe_load(yaml_block) or {})
-            )
+            handler = self._handlers.get_handler(handler_name(self._handlers, yaml_block))
             if handler.outer_layer:
                 stats["hits"] += 1
                 handler._headings.extend(ElementTree.fromstring(h) for h in entry["headings"])
@@ -146,15 +109,80 @@ def _patch() -> None:
     cls.get_aliases = aliases_from_cache  # type: ignore[method-assign]
 
 
+def api_digest(package: Path, *, undocumented_shown: bool = False) -> str:
+    r"""A hash of what the API reference can render of the package in ``package``: each module's
+    syntax tree without what mkdocstrings does not show (line numbers, the bodies of functions
+    other than ``__init__`` except their docstrings, the values of module attributes that have no
+    docstring, which the page does not list). An edit inside a function's body or to an
+    undocumented table leaves it unchanged; a signature, a docstring or a name does not.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> src = "TABLE = {1: 2}\n\ndef f(x: int = 2) -> int:\n    'Doc.'\n    return x\n"
+    >>> def api_after(old, new):
+    ...     _ = (d / "__init__.py").write_text(src.replace(old, new))
+    ...     return api_digest(d)
+    >>> before = api_after("", "")
+    >>> api_after("{1: 2}", "{1: 3}") == before, api_after("return x", "\n\n    return x + 1") == before
+    (True, True)
+    >>> api_after("x: int = 2", "x: int = 3") == before, api_after("'Doc.'", "'Docs.'") == before
+    (False, False)
+    >>> api_after("TABLE = {1: 2}", "TABLE = {1: 2}\n'Documented.'") == before
+    False
+    """
+    parts = []
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        tree = ast.parse(path.read_bytes())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != "__init__":
+                node.body = node.body[:1] if ast.get_docstring(node) is not None else []
+        if not undocumented_shown:
+            _drop_undocumented_values(tree.body)
+        parts += [path.relative_to(package).as_posix(), ast.dump(tree, include_attributes=False)]
+    return build_cache.key(*parts)
+
+
+def _drop_undocumented_values(body: list[ast.stmt]) -> None:
+    """Blank the value of each module-level assignment not followed by a docstring (``__all__``
+    and other dunder names keep theirs: they decide what the module exports)."""
+    for stmt, after in zip(body, [*body[1:], None], strict=True):
+        documented = (
+            isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        )
+        if documented or not isinstance(stmt, ast.Assign | ast.AnnAssign):
+            continue
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if any(isinstance(t, ast.Name) and t.id.startswith("__") for t in targets):
+            continue
+        stmt.value = ast.Constant(None) if isinstance(stmt, ast.Assign) else None
+
+
+def _api_digest_cached(root: Path, config) -> str:
+    """:func:`api_digest` of servingmath, looked up by the hash of its files (``build_cache``) so
+    that a build of unchanged sources does not parse them."""
+    handlers = config.plugins["mkdocstrings"].config.get("handlers") or {}
+    shown = bool(((handlers.get("python") or {}).get("options") or {}).get("show_if_no_docstring"))
+    files = build_cache.key(build_cache.inputs_digest(root), Path(__file__).read_bytes(), str(shown))
+    digest = build_cache.load(root, "api-digest", files)
+    if digest is None:
+        digest = api_digest(root / "servingmath", undocumented_shown=shown)
+        build_cache.store(root, "api-digest", files, digest)
+    return digest
+
+
 def on_config(config):
     if config.plugins.get("mkdocstrings") is None:
         return config
     root = Path(config.config_file_path).parent
-    h = hashlib.sha256(_digest(root).encode())
+    h = hashlib.sha256(_api_digest_cached(root, config).encode())
     h.update(Path(config.config_file_path).read_bytes())
     h.update((root / "hooks" / "griffe_doctests.py").read_bytes())
     h.update(Path(__file__).read_bytes())
-    h.update(_versions().encode())
+    h.update(build_cache.versions(PACKAGES).encode())
     _state.update(prefix=h.hexdigest(), root=root)
     _patch()
     return config

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
+import build_cache
 from latex2mathml.converter import convert
 from mkdocs.exceptions import PluginError
 
@@ -66,4 +68,11 @@ def convert_page(content: str, where: str) -> str:
 
 
 def on_page_content(html_text, page, config, files):
-    return convert_page(html_text, page.file.src_uri)
+    """The page with MathML for its TeX; a page whose HTML did not change since an earlier build
+    (``build_cache``: memory under `make serve`, ``.cache/mathml/``) is not converted again."""
+    root = Path(config.config_file_path).parent
+    key = build_cache.key(html_text, build_cache.versions(("latex2mathml",)), Path(__file__).read_bytes())
+    cached = build_cache.load(root, "mathml", key)
+    if cached is None:
+        cached = build_cache.store(root, "mathml", key, convert_page(html_text, page.file.src_uri))
+    return cached

@@ -26,19 +26,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import hashlib
 import io
 import json
 import logging
-import os
 import pathlib
 import sys
 import traceback
 import types
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import build_cache
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.pages import Page
@@ -46,8 +46,6 @@ from mkdocs.structure.toc import get_toc
 
 log = logging.getLogger("mkdocs.hooks.notebook_cache")
 
-INPUTS = ("servingmath", "docs/beyond", "requirements.lock")
-SUFFIXES = {".py", ".json", ".lock"}
 PACKAGES = ("mkdocs-jupyter", "nbconvert", "ipython", "jupytext")
 OPTIONS = (  # mkdocs-jupyter options that change a notebook page
     "execute", "execute_ignore", "theme", "kernel_name", "allow_errors", "show_input", "no_input",
@@ -57,46 +55,7 @@ OPTIONS = (  # mkdocs-jupyter options that change a notebook page
 IN_PROCESS_KERNELS = ("", "python3")
 
 _state: dict[str, Any] = {"digest": "", "root": None}
-_memory: dict[str, dict[str, Any]] = {}  # cache key -> page entry (kept across `make serve` rebuilds)
 stats = {"hits": 0, "executions": 0}  # for tests and the benchmark
-
-
-def cache_root(project: Path) -> Path:
-    """The build cache: ``.cache/`` in the project, or ``$SERVINGMATH_CACHE_DIR`` when set (tests
-    build with an empty one to check that a cold build equals a warm one)."""
-    return Path(os.environ.get("SERVINGMATH_CACHE_DIR") or project / ".cache")
-
-
-def inputs_digest(root: Path) -> str:
-    """A short hash of every input file's path and bytes under ``root``.
-
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "servingmath").mkdir()
-    >>> _ = (d / "servingmath" / "a.py").write_text("x = 1")
-    >>> before = inputs_digest(d)
-    >>> _ = (d / "servingmath" / "a.py").write_text("x = 2")
-    >>> before != inputs_digest(d)
-    True
-    """
-    h = hashlib.sha256(sys.version.encode())
-    for name in INPUTS:
-        base = root / name
-        files = sorted(base.rglob("*")) if base.is_dir() else [base]
-        for f in files:
-            if f.is_file() and f.suffix in SUFFIXES and "__pycache__" not in f.parts:
-                h.update(f.relative_to(root).as_posix().encode())
-                h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def _versions() -> str:
-    out = []
-    for name in PACKAGES:
-        try:
-            out.append(f"{name}={version(name)}")
-        except PackageNotFoundError:
-            out.append(f"{name}=-")
-    return ";".join(out)
 
 
 def cache_key(notebook: Path, options: dict[str, Any], digest: str) -> str:
@@ -104,7 +63,7 @@ def cache_key(notebook: Path, options: dict[str, Any], digest: str) -> str:
     h = hashlib.sha256(notebook.read_bytes())
     h.update(digest.encode())
     h.update(json.dumps({k: options.get(k) for k in OPTIONS}, sort_keys=True, default=str).encode())
-    h.update(_versions().encode())
+    h.update(build_cache.versions(PACKAGES).encode())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()[:24]
 
@@ -182,6 +141,19 @@ def _shell_class(sink: _Outputs) -> type:
     return Shell
 
 
+@contextlib.contextmanager
+def _without_full_collection() -> Any:
+    """IPython's ``reset`` ends with ``gc.collect()``: a tenth of a second in a process as big as a
+    site build, at every build that runs the notebook. The cleared namespace is freed by reference
+    counting; cycles go at the interpreter's next automatic collection."""
+    collect = gc.collect
+    gc.collect = lambda generation=2: 0
+    try:
+        yield
+    finally:
+        gc.collect = collect
+
+
 def execute_in_process(nb: Any, allow_errors: bool, where: str) -> None:
     """Run every code cell of ``nb`` in order, in this process, filling in outputs and counts.
 
@@ -221,7 +193,8 @@ def execute_in_process(nb: Any, allow_errors: bool, where: str) -> None:
                 raise PluginError(f"{where}: cell {index} of the notebook raised:\n{text}")
     finally:
         atexit.unregister(shell.atexit_operations)
-        shell.reset(new_session=False)
+        with _without_full_collection():
+            shell.reset(new_session=False)
         shell_cls.clear_instance()
         if main_module is not None:
             sys.modules["__main__"] = main_module
@@ -257,7 +230,7 @@ def convert(path: Path, options: dict[str, Any], where: str) -> dict[str, Any]:
     def create_with_cache(self):  # type: ignore[no-untyped-def]
         env = create(self)
         if _state["root"] is not None:
-            directory = cache_root(Path(_state["root"])) / "jinja"
+            directory = build_cache.cache_root(Path(_state["root"])) / "jinja"
             directory.mkdir(parents=True, exist_ok=True)
             env.bytecode_cache = FileSystemBytecodeCache(str(directory))
         return env
@@ -287,35 +260,19 @@ def convert(path: Path, options: dict[str, Any], where: str) -> dict[str, Any]:
     return {"content": content, "toc_tokens": toc_tokens, "title": title}
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a concurrent build never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _cache_file(key: str) -> Path:
-    return cache_root(Path(_state["root"])) / "notebook" / f"{key}.json"
-
-
 def render_notebook(page: Page, config, files) -> None:
     """Stands in for ``Page.render`` on a notebook page (see the module docstring)."""
     options = config.plugins["mkdocs-jupyter"].config
     path = Path(page.file.abs_src_path)
     key = cache_key(path, options, _state["digest"])
-    entry = _memory.get(key)
-    if entry is None and options.get("cache", True) and _cache_file(key).is_file():
-        entry = json.loads(_cache_file(key).read_text(encoding="utf-8"))
+    root, disk = Path(_state["root"]), options.get("cache", True)
+    entry = build_cache.load(root, "notebook", key, disk=disk)
     if entry is None:
         entry = convert(path, options, f"docs/{page.file.src_uri}")
-        if options.get("cache", True):
-            write_atomically(_cache_file(key), json.dumps(entry))
+        build_cache.store(root, "notebook", key, entry, disk=disk)
     else:
         stats["hits"] += 1
         log.debug("notebook cache hit: %s", page.file.src_uri)
-    _memory.clear()
-    _memory[key] = entry
     page.content = entry["content"]
     page.toc = get_toc(entry["toc_tokens"])
     if entry["title"] is not None and not options["ignore_h1_titles"]:
@@ -325,7 +282,7 @@ def render_notebook(page: Page, config, files) -> None:
 def on_config(config):
     root = Path(config.config_file_path).parent
     _state["root"] = root
-    _state["digest"] = inputs_digest(root)
+    _state["digest"] = build_cache.inputs_digest(root)
     return config
 
 

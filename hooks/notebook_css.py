@@ -50,6 +50,7 @@ MERMAID_DIAGRAM = re.compile(r'<[a-z]+\b[^>]*\bclass="[^"]*\bjp-Mermaid\b')  # a
 TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|/\*.*?\*/|[{};]', re.S)
 CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
 ID_ATTR = re.compile(r'\bid="([^"]*)"')
+CSS_TOKEN = re.compile(r"[\w-]+")  # a class or id name as a CSS selector can spell it unescaped
 SEL_CLASS = re.compile(r"\.((?:\\.|[\w-])+)")
 SEL_ID = re.compile(r"#((?:\\.|[\w-])+)")
 VAR_REF = re.compile(r"var\(\s*(--[\w-]+)")
@@ -373,9 +374,28 @@ def _cache_dir(config) -> Path:
     return cache_root(Path(config.config_file_path).parent) / "notebook-css"
 
 
+def names_css_can_select(names: set[str], css: str) -> set[str]:
+    r"""The class or id names of a page that a selector of ``css`` could mention: the others do not
+    change what :func:`prune` keeps (a figure's id that follows its data, a notebook cell's random
+    ``cell-id=…``). A name with other characters than letters, digits, ``_`` and ``-`` counts when
+    the CSS spells it escaped (``.md\:flex``).
+
+    >>> css = ".a{x:0} .md\\:flex{y:0}"
+    >>> sorted(names_css_can_select({"a", "fig-3f2a", "md:flex", "cell-id=0c21"}, css))
+    ['a', 'md:flex']
+    """
+    tokens = set(CSS_TOKEN.findall(css))
+
+    def escaped(name: str) -> str:
+        return re.sub(r"([^\w-])", r"\\\1", name)
+
+    return {n for n in names if n in tokens or (not CSS_TOKEN.fullmatch(n) and escaped(n) in css)}
+
+
 def pruned_css(css: str, html: str, config) -> str:
     """:func:`prune` for a finished page, cached on disk by the hash of everything it reads."""
     classes, ids = page_names(html)
+    classes, ids = names_css_can_select(classes, css), names_css_can_select(ids, css)
     external = theme_var_reads() | site_var_reads(config)
     h = hashlib.sha256(Path(__file__).read_bytes())
     for part in (css, " ".join(sorted(classes)), " ".join(sorted(ids)), " ".join(sorted(external))):

@@ -12,9 +12,11 @@ compares it with ``tests/golden/numbers.json``; ``make update-golden`` accepts a
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
+import build_cache
 from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.number_ledger")
@@ -46,10 +48,24 @@ def on_page_content(html, page, config, files):
     ledger = _ledger()
     led = ledger.deactivate()
     if led is not None:
-        entries = ledger.page_entries(page.file.src_uri, led, html)
+        entries = _page_entries(ledger, page.file.src_uri, led, html, config)
         _entries[page.file.src_uri] = entries
         log.debug("%s: %d numbers", page.file.src_uri, len(entries))
     return ledger.strip_markers(html)
+
+
+def _page_entries(ledger, page: str, led, html: str, config) -> list:
+    """``ledger.page_entries``, from the build cache when the page's HTML and citations are the same
+    as at an earlier build (memory under `make serve`, ``.cache/ledger/``)."""
+    root = Path(config.config_file_path).parent
+    cited = json.dumps([[r.label, r.value, r.unit, r.text] for r in led.records], ensure_ascii=False)
+    key = build_cache.key(page, html, cited, Path(ledger.__file__).read_bytes(), Path(__file__).read_bytes())
+    rows = build_cache.load(root, "ledger", key)
+    if rows is None:
+        entries = ledger.page_entries(page, led, html)
+        build_cache.store(root, "ledger", key, [[e.page, e.label, e.value, e.unit, e.text] for e in entries])
+        return entries
+    return [ledger.Entry(*row) for row in rows]
 
 
 def on_post_build(config):

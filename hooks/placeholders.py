@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import build_cache
 from mkdocs.exceptions import PluginError
 
 SETS = ("book", "spec")
@@ -46,13 +49,67 @@ def _ledger():  # the same module object the number_ledger hook activates (re-im
     return ledger
 
 
+# ── The registry's values, from the build cache when the library did not change ──────────────
+# One entry per library version (``build_cache.inputs_digest``): every value under each constant
+# set as [value, unit, text, tex], and each namespace placeholder's text. A build of unchanged
+# sources reads them instead of importing and running the page modules; `make serve` keeps them
+# in memory. Filled lazily; written after a successful build when something was added.
+_cache: dict[str, Any] = {"entry": None, "root": None, "key": "", "dirty": False, "differing": None}
+
+
+def _values(constants: str) -> dict[str, list[Any]]:
+    """Every registry value under ``constants``: key -> [value, unit, text, tex]."""
+    entry = _cache["entry"]
+    if entry is not None and constants in entry["values"]:
+        return entry["values"][constants]
+    from servingmath.book.registry import all_values
+
+    rows = {k: [v.value, v.unit, v.text, v.tex] for k, v in all_values(constants).items()}
+    if entry is not None:
+        entry["values"][constants] = rows
+        _cache["dirty"] = True
+    return rows
+
+
+def _differing_keys() -> frozenset[str]:
+    """Keys whose text or TeX differs between the constant sets (once per build)."""
+    if _cache.get("differing") is None:
+        book, spec = (_values(k) for k in SETS)
+        _cache["differing"] = frozenset(k for k in book if book[k][2:] != spec[k][2:])
+    return _cache["differing"]
+
+
+def _namespace_text(space: str, arg: str) -> str:
+    entry, expr = _cache["entry"], f"{space}:{arg}"
+    if entry is not None and expr in entry["namespaces"]:
+        return entry["namespaces"][expr]
+    text = _namespaces()[space](arg)
+    if entry is not None:
+        entry["namespaces"][expr] = text
+        _cache["dirty"] = True
+    return text
+
+
+def on_config(config):
+    root = Path(config.config_file_path).parent
+    key = build_cache.key(build_cache.inputs_digest(root), Path(__file__).read_bytes())
+    entry = build_cache.load(root, "registry", key) or {"values": {}, "namespaces": {}}
+    _cache.update(entry=entry, root=root, key=key, dirty=False, differing=None)
+    return config
+
+
+def on_post_build(config):
+    if _cache["dirty"] and _cache["entry"] is not None:
+        build_cache.store(_cache["root"], "registry", _cache["key"], _cache["entry"])
+        _cache["dirty"] = False
+
+
 def _namespace(expr: str, where: str) -> str:
     space, _, arg = expr.partition(":")
-    handlers = _namespaces()
-    if space.strip() not in handlers:
+    if space.strip() not in _namespaces():
         raise PluginError(f"{where}: unknown placeholder namespace in '{{{{ {expr} }}}}'")
     try:
-        text = handlers[space.strip()](arg.strip())
+        text = _namespace_text(space.strip(), arg.strip())
     except (KeyError, ValueError) as e:
         raise PluginError(f"{where}: placeholder '{{{{ {expr} }}}}' failed: {e}") from e
     ledger = _ledger()
@@ -62,33 +119,28 @@ def _namespace(expr: str, where: str) -> str:
 
 def resolve(expr: str, where: str, constants: str = "book") -> str:
     """The replacement text for one placeholder under one constant set; raises PluginError if unknown."""
-    from servingmath.book.registry import all_values
-
     if ":" in expr:
         return _namespace(expr, where)
     key, _, flt = expr.partition("|")
     key, flt = key.strip(), flt.strip()
     if not KEY.match(key):
         raise PluginError(f"{where}: malformed placeholder '{{{{ {expr} }}}}'")
-    values = all_values(constants)
+    values = _values(constants)
     if key not in values:
         raise PluginError(f"{where}: unknown placeholder '{{{{ {key} }}}}' (not defined in servingmath)")
     if flt not in ("", "tex"):
         raise PluginError(f"{where}: unknown filter '|{flt}' in '{{{{ {expr} }}}}' (allowed: |tex)")
-    shown = values[key]
-    return shown.tex if flt == "tex" else shown.text
+    _, _, text, tex = values[key]
+    return tex if flt == "tex" else text
 
 
 def _cite(expr: str, constants: str) -> None:
     """Record a shown registry value in the page's ledger (book always, spec where it differs)."""
-    from servingmath.book.registry import all_values
-
     key, _, flt = expr.partition("|")
-    shown = all_values(constants)[key.strip()]
+    value, unit, text, tex = _values(constants)[key.strip()]
     label = f"{key.strip()}|tex" if flt.strip() else key.strip()
-    text = shown.tex if flt.strip() else shown.text
     ledger = _ledger()
-    ledger.cite(ledger.active(), label, shown.value, shown.unit, text, constants=constants)
+    ledger.cite(ledger.active(), label, value, unit, tex if flt.strip() else text, constants=constants)
 
 
 def _indent_of(markdown: str, pos: int) -> str:
@@ -118,14 +170,12 @@ def _fill(segment: str, where: str, constants: str) -> str:
 
 
 def _cite_all(segment: str) -> None:
-    from servingmath.book.registry import differing_keys
-
     for p in PLACEHOLDER.finditer(segment):
         expr = p.group(1)
         if ":" in expr:
             continue
         _cite(expr, "book")
-        if expr.partition("|")[0].strip() in differing_keys():
+        if expr.partition("|")[0].strip() in _differing_keys():
             _cite(expr, "spec")
 
 

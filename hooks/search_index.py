@@ -34,6 +34,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import build_cache
 from mkdocs.structure.files import File, Files
 
 try:  # Material loads jieba's dictionaries in its on_config; keep jieba's progress lines quiet
@@ -56,11 +57,15 @@ TAG = re.compile(r"<[^>]+>")
 SPEC_VARIANT = re.compile(r"(<[a-z]+\b[^>]*\bdata-constants=\"spec\")")
 API_LABELS = re.compile(r"(<span class=\"doc doc-labels\")")
 CODE_BLOCK = re.compile(r"(<div class=\"[^\"]*\bhighlight\b[^\"]*\")")
-# notebook chrome: "In [1]:" prompts and the copy buttons' "Copied!"
+# notebook chrome: "In [1]:" prompts, the copy buttons' "Copied!" and the hidden plain-text copy of
+# each cell's code that the copy button reads
 NOTEBOOK_CHROME = re.compile(
-    r"(<div class=\"(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container)\b[^\"]*\")"
+    r"(<div class=\"(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container|clipboard-copy-txt)\b[^\"]*\")"
 )
+EXCLUDED_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-search-exclude\b[^>]*>")
+VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 BOOST_ATTR = "data-search-boost"
+_state: dict[str, Any] = {"root": ROOT, "prefix": ""}  # the index's settings digest (on_config)
 
 _SPACED_OPERATORS = set("=+−-×÷/<>≤≥≈≠·,")
 
@@ -130,12 +135,44 @@ def _exclude(pattern: re.Pattern[str], content: str) -> str:
     return pattern.sub(r"\1 data-search-exclude", content)
 
 
+def empty_excluded(content: str) -> str:
+    """Drop what is inside every element marked ``data-search-exclude`` (the element stays, so the
+    index reads the page exactly as before): Material's HTML parser then skips highlighted code and
+    the other constant set's copies without walking their thousands of tags.
+
+    >>> empty_excluded('<p>a<div data-search-exclude><div>x</div><b>y</b></div>b</p>')
+    '<p>a<div data-search-exclude></div>b</p>'
+    """
+    out, pos = [], 0
+    for m in EXCLUDED_START.finditer(content):
+        if m.start() < pos or m.group(1).lower() in VOID:
+            continue
+        end = _matching_end(content, m.group(1), m.end())
+        if end is None:
+            continue  # unbalanced: leave it to the parser
+        out += [content[pos : m.end()]]
+        pos = end
+    out.append(content[pos:])
+    return "".join(out)
+
+
+def _matching_end(content: str, name: str, start: int) -> int | None:
+    """Where the close tag of the ``name`` element whose content begins at ``start`` begins."""
+    depth = 1
+    for t in re.finditer(rf"<(/?){name}\b[^>]*>", content[start:]):
+        depth += -1 if t.group(1) else 1
+        if depth == 0:
+            return start + t.start()
+    return None
+
+
 def searchable_html(content: str, meta: dict[str, Any]) -> str:
     """The page HTML as the search index should read it."""
     search = meta.get("search") or {}
     content = _exclude(NOTEBOOK_CHROME, _exclude(API_LABELS, _exclude(SPEC_VARIANT, content)))
     if not search.get("code", False):
         content = _exclude(CODE_BLOCK, content)
+    content = empty_excluded(content)
     content = MATH.sub(lambda m: math_to_text(m.group(0)), content)
     return TABLE.sub(lambda m: table_to_sentences(m.group(0)), content)
 
@@ -150,6 +187,18 @@ def _site_index_class(base: type) -> type:
             search = page.meta.get("search") or {}
             if search.get("exclude"):
                 return
+            key = _entries_key(page)
+            cached = build_cache.load(_state["root"], "search", key) if key else None
+            if cached is None:
+                before = len(self.entries)
+                self._add_entries(page)
+                cached = self.entries[before:]
+                if key:
+                    build_cache.store(_state["root"], "search", key, cached)
+            else:
+                self.entries.extend(dict(entry) for entry in cached)
+
+        def _add_entries(self, page: Any) -> None:
             parser = Parser()
             parser.feed(searchable_html(page.content, page.meta))
             parser.close()
@@ -178,10 +227,39 @@ def _search_plugin(config: Any) -> Any:
     return None
 
 
+def _toc_urls(items: Any) -> list[str]:
+    return [u for item in items for u in (f"{item.id}={item.url}", *_toc_urls(item.children))]
+
+
+def _entries_key(page: Any) -> str | None:
+    """What a page's index entries depend on: its searchable HTML, address, title, front matter and
+    table of contents, with the index's settings (``_state["prefix"]``)."""
+    if not _state["prefix"]:
+        return None
+    meta = json.dumps(page.meta, sort_keys=True, default=str)
+    toc = "\n".join(_toc_urls(page.toc))
+    return build_cache.key(_state["prefix"], page.content, page.url, str(page.title), meta, toc)
+
+
+def _settings_digest(plugin: Any, root: Path) -> str:
+    """The index's settings: the plugin's options, the dictionaries' bytes, jieba's and the
+    theme's versions and this file."""
+    options = json.dumps(dict(plugin.config), sort_keys=True, default=str)
+    dictionaries = [
+        (root / path).read_bytes()
+        for path in (plugin.config.get("jieba_dict"), plugin.config.get("jieba_dict_user"))
+        if path and (root / path).is_file()
+    ]
+    tools = build_cache.versions(("mkdocs-material", "jieba"))
+    return build_cache.key(options, *dictionaries, tools, Path(__file__).read_bytes())
+
+
 def on_config(config: Any) -> None:
     plugin = _search_plugin(config)
     if plugin is None or not plugin.config.enabled:
         return
+    _state["root"] = Path(config.config_file_path).parent
+    _state["prefix"] = _settings_digest(plugin, _state["root"])
     cls = _site_index_class(type(plugin.search_index))
     plugin.search_index = cls(**plugin.config)
 

@@ -10,22 +10,16 @@ edited or upgraded template is recompiled. The pages come out byte-identical wit
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
+import build_cache
 from jinja2 import FileSystemBytecodeCache
 
 log = logging.getLogger("mkdocs.hooks.template_cache")
 
 
-def cache_root(project: Path) -> Path:
-    """The build cache: ``.cache/`` in the project, or ``$SERVINGMATH_CACHE_DIR`` when set (tests
-    build with an empty one to check that a cold build equals a warm one)."""
-    return Path(os.environ.get("SERVINGMATH_CACHE_DIR") or project / ".cache")
-
-
 def bytecode_cache(config) -> FileSystemBytecodeCache:
-    directory = cache_root(Path(config.config_file_path).parent) / "jinja"
+    directory = build_cache.cache_root(Path(config.config_file_path).parent) / "jinja"
     directory.mkdir(parents=True, exist_ok=True)
     return FileSystemBytecodeCache(str(directory))
 

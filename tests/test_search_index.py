@@ -13,6 +13,10 @@ import jieba
 import pytest
 from latex2mathml.converter import convert
 
+from servingmath import critical_batch, fmt
+from servingmath.book.chapter import chapter_chip
+from servingmath.dtypes import BF16
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import search_dict  # noqa: E402
@@ -139,11 +143,14 @@ def test_code_blocks_are_not_indexed(index: dict[str, Any]) -> None:
     for doc in index["docs"]:
         if doc["location"].startswith(("chapter/", "reference/", "glossary/", "errata/")):
             assert "<pre>" not in doc["text"], doc["location"]
-    chapter = _entry(index, "chapter/throughput/#q4-critical-batch")["text"]
+    chapter = _entry(index, "chapter/throughput/#q4-critical-batch")["text"].replace(ZWSP, "")
     assert "critical_batch(" not in chapter  # the answer's code stays out, its result stays in
-    assert "241" in chapter
+    book, spec = (fmt(critical_batch(chapter_chip(k), weights=BF16, compute=BF16)) for k in ("book", "spec"))
+    assert book != spec and book in chapter
+    assert spec not in chapter  # only the other constant set's copy of the answer shows it
     playground = " ".join(d["text"] for d in index["docs"] if d["location"].startswith("beyond/playground/"))
     assert "In [" not in playground and "Copied!" not in playground
+    assert "import servingmath" not in playground  # nor the copy of each cell's code for the clipboard
 
 
 def test_api_reference_without_code_examples_and_labels(index: dict[str, Any]) -> None:

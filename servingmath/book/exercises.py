@@ -12,6 +12,7 @@ number on the exercises page comes from these functions or from :func:`values`.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -344,17 +345,36 @@ def best_batch(
     except DoesNotFitError:
         return None
     best: Candidate | None = None
+    for cand in _within_limit(model, c, shape, seq, limit, weights, kv, compute, b_max):
+        if require_ici and not cand.ici_ok:
+            continue
+        if _better(cand, best):
+            best = cand
+    return best
+
+
+@functools.lru_cache(maxsize=128)  # shared by the searches with and without the ICI condition
+def _within_limit(
+    model: Model | str,
+    c: Chip,
+    shape: Shape,
+    seq: int,
+    limit: float,
+    weights: DType | str,
+    kv: DType | str,
+    compute: DType | str,
+    b_max: int,
+) -> tuple[Candidate, ...]:
+    """Every batch from 1 whose decode step takes at most ``limit`` seconds, as a candidate."""
+    n = slice_chips(shape)
+    out = []
     for b in range(1, b_max + 1):
         step = decode_step(model, c, chips=n, batch=b, seq=seq, weights=weights, kv=kv, compute=compute)
         if step.step_time_s > limit:
             break  # step time grows with batch
         ok = ici_ok(model, c, shape=shape, batch=b, weights=weights, compute=compute)
-        if require_ici and not ok:
-            continue
-        cand = Candidate(shape, seq, step, throughput(step).tokens_per_s_per_chip, b_max, ok)
-        if _better(cand, best):
-            best = cand
-    return best
+        out.append(Candidate(shape, seq, step, throughput(step).tokens_per_s_per_chip, b_max, ok))
+    return tuple(out)
 
 
 def search(
@@ -374,6 +394,20 @@ def search(
     ...                               weights="int8", kv="int8") if c]
     ['8x8', '8x16', '16x16']
     """
+    return _search(model, chip, seq, max_step_s, weights, kv, compute, require_ici)
+
+
+@functools.lru_cache(maxsize=64)  # the registry and the page's answer blocks ask the same searches
+def _search(
+    model: Model | str,
+    chip: Chip | str,
+    seq: int,
+    max_step_s: float,
+    weights: DType | str,
+    kv: DType | str,
+    compute: DType | str,
+    require_ici: bool,
+) -> tuple[Candidate | None, ...]:
     c = get_chip(chip)
     return tuple(
         best_batch(

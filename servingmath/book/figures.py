@@ -537,9 +537,22 @@ def csv_text(table: DataTable) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(table.columns)
-    for row in table.rows:
-        w.writerow([c if isinstance(c, str) else json.dumps(c) for c in row])
+    w.writerows([_json_number(c) for c in row] for row in table.rows)
     return out.getvalue()
+
+
+def _json_number(cell: Cell) -> str:
+    """``json.dumps(cell)`` (a string stays as it is), without building an encoder per cell: a
+    finite float or an int is spelled by its ``repr``, as the JSON encoder spells it.
+
+    >>> [_json_number(c) for c in ("a", 3, 0.1, 1e-07, float("inf"))]
+    ['a', '3', '0.1', '1e-07', 'Infinity']
+    """
+    if isinstance(cell, str):
+        return cell
+    if type(cell) is int or (type(cell) is float and math.isfinite(cell)):
+        return repr(cell)
+    return json.dumps(cell)
 
 
 FILE_COMMENT = "sm-figure-file"

@@ -25,6 +25,7 @@ nothing about the site):
 
 from __future__ import annotations
 
+import bisect
 import html as html_lib
 import json
 import math
@@ -239,12 +240,14 @@ def printed_numbers(page: str, page_html: str) -> list[Entry]:
     """
     text = visible_text(page_html)
     headings = [(m.start(), m.group(1)) for m in _HEADING.finditer(page_html)]
+    starts = [p for p, _ in headings]
     counts: dict[tuple[str, str], int] = {}
     entries: list[Entry] = []
     for block in _MARKERS.finditer(page_html):
         constants = block.group(1)
         for m in _NUMBER.finditer(text, block.start(2), block.end(2)):
-            anchor = next((a for p, a in reversed(headings) if p < m.start()), "top")
+            above = bisect.bisect_left(starts, m.start())  # headings that start before the number
+            anchor = headings[above - 1][1] if above else "top"
             n = counts[anchor, constants] = counts.get((anchor, constants), 0) + 1
             token = html_lib.unescape(m.group(0))
             value, unit = _value(token)
