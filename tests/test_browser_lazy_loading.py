@@ -43,7 +43,11 @@ def results(page: Any) -> list[str]:
 
 
 def type_query(page: Any, query: str) -> list[str]:
+    """Results for ``query`` (never the list of an earlier query: the box is cleared first)."""
     box = page.locator("input.md-search__input")
+    box.fill("")
+    box.press("End")  # Material searches on keyup
+    page.locator(".md-search-result__item").first.wait_for(state="detached", timeout=15000)
     box.fill(query)
     box.press("End")  # Material searches on keyup
     return results(page)
