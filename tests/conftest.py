@@ -146,8 +146,9 @@ SLOW_FIRST = (
     "tests/test_browser_figure_access.py",
     "tests/test_browser_site.py",
     "tests/test_offline.py",
-    "tests/test_live_reload.py",
+    "tests/test_browser_lazy_loading.py",
     "tests/test_browser_search.py",
+    "tests/test_live_reload.py",
 )
 
 
