@@ -26,7 +26,7 @@ def copy_project(dest: Path, *, cache: bool = True) -> Path:
     """
     dest.mkdir(parents=True, exist_ok=True)
     if cache and (ROOT / CACHE).is_dir():
-        shutil.copytree(ROOT / CACHE, dest / CACHE, ignore=shutil.ignore_patterns(".*.tmp"))
+        _copy_cache(ROOT / CACHE, dest / CACHE)
     for part in PARTS:
         src = ROOT / part
         if src.is_dir():
@@ -37,6 +37,20 @@ def copy_project(dest: Path, *, cache: bool = True) -> Path:
         if (ROOT / part).exists():
             (dest / part).symlink_to(ROOT / part, target_is_directory=True)
     return dest
+
+
+def _copy_cache(src: Path, dest: Path) -> None:
+    """Copy a build cache that a concurrent build of the checkout may be pruning: an entry that
+    disappears while it is copied is left out (the copy's build computes it), never an error."""
+    for path in src.rglob("*"):
+        if not path.is_file() or (path.name.startswith(".") and path.name.endswith(".tmp")):
+            continue
+        target = dest / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copy2(path, target)
+        except FileNotFoundError:
+            continue
 
 
 def edit(path: Path, old: str, new: str) -> None:
