@@ -132,16 +132,26 @@ def api_digest(package: Path, *, undocumented_shown: bool = False) -> str:
     """
     parts = []
     for path in sorted(package.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        tree = ast.parse(path.read_bytes())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != "__init__":
-                node.body = node.body[:1] if ast.get_docstring(node) is not None else []
-        if not undocumented_shown:
-            _drop_undocumented_values(tree.body)
-        parts += [path.relative_to(package).as_posix(), ast.dump(tree, include_attributes=False)]
+        if "__pycache__" not in path.parts:
+            api = _module_api(path.read_bytes(), undocumented_shown)
+            parts += [path.relative_to(package).as_posix(), api]
     return build_cache.key(*parts)
+
+
+def _module_api(source: bytes, undocumented_shown: bool) -> str:
+    """One module's part of :func:`api_digest` (kept in memory by the source's hash: a library
+    edit re-parses the edited module only)."""
+    key = build_cache.key(source, str(undocumented_shown), Path(__file__).read_bytes())
+    cached = build_cache.memory("api-module").get(key)
+    if cached is not None:
+        return cached
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != "__init__":
+            node.body = node.body[:1] if ast.get_docstring(node) is not None else []
+    if not undocumented_shown:
+        _drop_undocumented_values(tree.body)
+    return build_cache.remember("api-module", key, ast.dump(tree, include_attributes=False))
 
 
 def _drop_undocumented_values(body: list[ast.stmt]) -> None:
