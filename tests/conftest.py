@@ -7,8 +7,9 @@ whenever a selected test needs it; a second, independent build, when
 which most browser tests wait for, has the core to itself), and that test's
 ``mkdocs_build(ROOT, out)`` call collects it. Each is a complete, separate
 ``mkdocs build --strict`` process; only its start moves. The second build gets an empty build
-cache (``SERVINGMATH_CACHE_DIR``), so the byte-identical test also checks that a cold build
-(notebook executed, API reference rendered, templates compiled) equals a cached one.
+cache (``SERVINGMATH_CACHE_DIR``) and renders every page itself (``SERVINGMATH_RENDER_AHEAD=0``),
+so the byte-identical test also checks that a cold build (notebook executed, API reference
+rendered, templates compiled) equals a cached one whose pages a child may have rendered ahead.
 
 ``make test`` runs the tests on two pytest-xdist workers; each build still runs once per run
 (see ``BackgroundBuild``), and every worker has its own Chromium.
@@ -114,7 +115,13 @@ def _shared() -> Path:
 
 def _background(name: str) -> BackgroundBuild:
     cold = BUILDS[name]
-    env = {"SERVINGMATH_CACHE_DIR": str(_shared() / f"{name}-cache")} if cold else None
+    # The cold build also renders every page in this process only (hooks/render_ahead.py off):
+    # the byte-identical test then checks that pages rendered ahead by a child equal them too.
+    env = (
+        {"SERVINGMATH_CACHE_DIR": str(_shared() / f"{name}-cache"), "SERVINGMATH_RENDER_AHEAD": "0"}
+        if cold
+        else None
+    )
     return BackgroundBuild(_shared(), name, env)
 
 
