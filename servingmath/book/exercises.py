@@ -394,20 +394,6 @@ def search(
     ...                               weights="int8", kv="int8") if c]
     ['8x8', '8x16', '16x16']
     """
-    return _search(model, chip, seq, max_step_s, weights, kv, compute, require_ici)
-
-
-@functools.lru_cache(maxsize=64)  # the registry and the page's answer blocks ask the same searches
-def _search(
-    model: Model | str,
-    chip: Chip | str,
-    seq: int,
-    max_step_s: float,
-    weights: DType | str,
-    kv: DType | str,
-    compute: DType | str,
-    require_ici: bool,
-) -> tuple[Candidate | None, ...]:
     c = get_chip(chip)
     return tuple(
         best_batch(
