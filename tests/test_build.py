@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from conftest import mkdocs_build
-from project_copy import ROOT, copy_project
+from load_hook import load_hook
+from project_copy import copy_project
 
 pytestmark = pytest.mark.build
 
@@ -32,25 +32,17 @@ def test_a_raising_answer_block_fails_the_build_and_names_the_page(tmp_path: Pat
     assert "chapter/prefill.md" in log
 
 
-def _load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(f"hook_{name}", ROOT / "hooks" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_unknown_placeholder_fails_and_names_page() -> None:
     from mkdocs.exceptions import PluginError
 
-    hook = _load_hook("placeholders")
+    hook = load_hook("placeholders")
     for bad in ("{{ q2.nope }}", "{{ q2.batch|bold }}", "{{ nowhere:q2 }}", "{{ Q2 batch }}"):
         with pytest.raises(PluginError, match=r"chapter/x\.md"):
             hook.substitute(f"文字 {bad} 文字", "chapter/x.md")
 
 
 def test_placeholders_inside_code_are_left_alone() -> None:
-    hook = _load_hook("placeholders")
+    hook = load_hook("placeholders")
     text = "`{{ q2.nope }}`\n\n```python\nprint('{{ q2.nope }}')\n```\n"
     assert hook.substitute(text, "x.md") == text
 
@@ -58,7 +50,7 @@ def test_placeholders_inside_code_are_left_alone() -> None:
 def test_placeholder_text_comes_from_the_library() -> None:
     from servingmath.book.registry import all_values
 
-    hook = _load_hook("placeholders")
+    hook = load_hook("placeholders")
     same = all_values("book")["q2.batch"]
     assert hook.substitute("{{ q2.batch }} / {{ q2.batch|tex }}", "x.md") == f"{same.text} / {same.tex}"
     book, spec = (all_values(k)["q3.step.8"] for k in ("book", "spec"))
@@ -74,7 +66,7 @@ def test_placeholder_text_comes_from_the_library() -> None:
 def test_failed_formula_conversion_names_the_page() -> None:
     from mkdocs.exceptions import PluginError
 
-    hook = _load_hook("mathml")
+    hook = load_hook("mathml")
     ok = hook.convert_page('<div class="arithmatex">\\[x = \\frac{a}{b}\\]</div>', "p.md")
     assert "<math" in ok and "\\frac" not in ok
     for bad in ("x^", "\\frac{a}{b", "\\foo x", "\\left( x"):

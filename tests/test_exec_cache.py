@@ -6,11 +6,11 @@ across simulated builds (``on_pre_build`` starts one), and count real executions
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from load_hook import load_hook
 from markdown_exec._internal.formatters.base import ExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,10 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sm_test_exec_cache", ROOT / "hooks" / "exec_cache.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_hook("exec_cache")
     import build_cache
     import markdown_exec._internal.formatters.python as mx
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from load_hook import load_hook
 from mkdocs.exceptions import PluginError
 
 from servingmath import InvalidInputError, fmt, num
@@ -33,14 +33,6 @@ from servingmath.book.measured import figure as measured_figure
 from servingmath.roofline import critical_batch
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _hook():
-    spec = importlib.util.spec_from_file_location("hook_plotly_assets_t", ROOT / "hooks" / "plotly_assets.py")
-    assert spec and spec.loader
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
-    return hook
 
 
 def _csv_rows(text: str) -> list[list[str]]:
@@ -150,7 +142,7 @@ def test_generic_chart_reads_bars_and_curves() -> None:
 
 def test_embed_with_two_constant_sets() -> None:
     html = embed({"book": breakdown_chart(), "spec": breakdown_chart(weights=("int4", "int8"))}, "two")
-    page, files = _hook().extract_files(html)
+    page, files = load_hook("plotly_assets").extract_files(html)
     assert set(files) == {"fig-two-book.json", "fig-two-spec.json", "fig-two-book.csv", "fig-two-spec.csv"}
     assert re.findall(
         r'<template class="sm-figure-data" data-constants="(\w+)" data-src="([^"]+)"', page
@@ -192,7 +184,7 @@ def test_data_table_rejects_ragged_rows() -> None:
 
 
 def test_hook_refuses_bad_or_duplicate_file_names() -> None:
-    hook = _hook()
+    hook = load_hook("plotly_assets")
     from servingmath.book.figures import file_comment
 
     with pytest.raises(PluginError, match="two figures"):
@@ -202,7 +194,7 @@ def test_hook_refuses_bad_or_duplicate_file_names() -> None:
 
 
 def test_hook_checks_the_bundle_version(tmp_path: Path) -> None:
-    hook = _hook()
+    hook = load_hook("plotly_assets")
     pkg = tmp_path / "node_modules" / hook.PACKAGE
     pkg.mkdir(parents=True)
     lock = {"packages": {f"node_modules/{hook.PACKAGE}": {"version": "4.1.1"}}}

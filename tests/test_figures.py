@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import math
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from load_hook import load_hook
 
 from servingmath import (
     DoesNotFitError,
@@ -165,7 +165,7 @@ def test_embed_is_deterministic_and_safe() -> None:
     assert a == b
     assert a.startswith('<figure class="sm-figure-box">')
     assert '<div class="sm-figure" id="fig-pareto" role="img"' in a
-    page, files = _hook().extract_files(a)
+    page, files = load_hook("plotly_assets").extract_files(a)
     assert set(files) == {"fig-pareto.json", "fig-pareto.csv"}
     assert (
         "sm-figure-file" not in page and '<template class="sm-figure-data" data-src="fig-pareto.json"' in page
@@ -209,19 +209,11 @@ def test_registry_serves_the_figure_values() -> None:
     assert "fig.double.cost_ratio" in all_values("book")
 
 
-def _hook():
-    spec = importlib.util.spec_from_file_location("hook_plotly_assets", ROOT / "hooks" / "plotly_assets.py")
-    assert spec and spec.loader
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
-    return hook
-
-
 def test_plotly_hook_adds_plotly_js_as_a_generated_file() -> None:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
 
-    hook = _hook()
+    hook = load_hook("plotly_assets")
     config = MkDocsConfig()
     config.load_dict({"site_name": "x", "docs_dir": str(ROOT / "docs"), "site_dir": "/tmp/unused"})
     config.validate()

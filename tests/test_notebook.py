@@ -13,6 +13,7 @@ import nbformat
 import pytest
 import yaml
 from conftest import mkdocs_build
+from load_hook import load_hook
 from mkdocs.utils.yaml import yaml_load
 from nbclient import NotebookClient
 from project_copy import ROOT
@@ -138,12 +139,7 @@ def test_built_page_is_executed_and_downloadable(built_site: Path) -> None:
 
 
 def test_griffe_extension_fences_doctests_and_drops_roles() -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("griffe_doctests", ROOT / "hooks" / "griffe_doctests.py")
-    assert spec and spec.loader
-    ext = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ext)
+    ext = load_hook("griffe_doctests")
     text = "Raises :class:`~servingmath.errors.DoesNotFitError`.\n>>> f(1)\n2\n\nEnd, see :func:`a.b`."
     assert ext.render_text(text) == (
         "Raises `DoesNotFitError`.\n\n```pycon\n>>> f(1)\n2\n```\n\nEnd, see `a.b`."

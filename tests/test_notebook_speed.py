@@ -8,27 +8,18 @@ assets/stylesheets/notebook.css, pruned to the rules the page can use.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jupytext
 import pytest
 from conftest import PageWatch
+from load_hook import load_hook
 from project_copy import ROOT
 
 NOTEBOOK = ROOT / "docs" / "beyond" / "playground.py"
 PLAYGROUND_HTML_GZ_MAX = 40_000  # issue 14
-
-
-def _hook(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"sm_test_{name}", ROOT / "hooks" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _options() -> dict[str, Any]:
@@ -57,7 +48,7 @@ def test_in_process_execution_renders_what_a_kernel_renders() -> None:
     from mkdocs_jupyter import convert
 
     options = _options()
-    mine = _hook("notebook_cache").convert(NOTEBOOK, options, "docs/beyond/playground.py")["content"]
+    mine = load_hook("notebook_cache").convert(NOTEBOOK, options, "docs/beyond/playground.py")["content"]
     kernel = convert.nb2html(
         str(NOTEBOOK),
         execute=True,
@@ -74,7 +65,7 @@ def test_in_process_execution_renders_what_a_kernel_renders() -> None:
 def test_a_raising_cell_names_the_page_and_the_cell() -> None:
     from mkdocs.exceptions import PluginError
 
-    hook = _hook("notebook_cache")
+    hook = load_hook("notebook_cache")
     broken = '# %%\nx = 1\n\n# %%\nraise ValueError("deliberately broken cell")\n'
     nb = jupytext.reads(broken, fmt="py:percent")
     with pytest.raises(PluginError, match=r"(?s)docs/x\.py: cell 2 .*deliberately broken cell"):
@@ -88,7 +79,7 @@ def test_a_raising_cell_names_the_page_and_the_cell() -> None:
 
 
 def test_the_cache_key_follows_the_notebook_the_library_and_the_options(tmp_path: Path) -> None:
-    hook = _hook("notebook_cache")
+    hook = load_hook("notebook_cache")
     nb = tmp_path / "nb.py"
     nb.write_text("# %%\nx = 1\n", encoding="utf-8")
     options = _options()
@@ -101,7 +92,7 @@ def test_the_cache_key_follows_the_notebook_the_library_and_the_options(tmp_path
 
 
 def test_pruning_keeps_what_the_page_can_use() -> None:
-    hook = _hook("notebook_css")
+    hook = load_hook("notebook_css")
     css = (
         ".w{--used:1px;--unused:2px;--chain:var(--used)} .w .a{margin:var(--chain)}"
         " .w .gone{color:red} .w .a:not(.gone){top:0} @media print{.w .gone{x:1}}"

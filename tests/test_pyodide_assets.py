@@ -6,33 +6,23 @@ blocked on top, which is what Pyodide from npm gives the browser.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from conftest import ROOT
+from load_hook import load_hook
 
 from servingmath.book.chapter import MODEL, Q2, chapter_chip
 from servingmath.memory import memory_budget
 from servingmath.units import fmt
 
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / f"{name}.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-assets = load("pyodide_assets")
-session = load("pyodide_session")
+assets = load_hook("pyodide_assets")
+session = load_hook("pyodide_session")
 
 MD_CONFIG = assets.markdown_config(
     ["toc", "tables", "attr_list", "pymdownx.arithmatex", "pymdownx.details"],

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import os
 import re
 import struct
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from conftest import ROOT, mkdocs_build
-
-
-def _hook() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sm_reproducible_hook", ROOT / "hooks" / "reproducible.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from load_hook import load_hook
 
 
 def digests(site: Path) -> dict[str, str]:
@@ -70,7 +61,7 @@ def test_differences_reports_changed_added_and_removed_files(tmp_path: Path) -> 
 
 
 def test_hook_renumbers_notebook_cell_ids() -> None:
-    hook = _hook()
+    hook = load_hook("reproducible")
     page = '<div id="cell-id=9ca9a572"><p id="keep"></p></div><div class="x" id="cell-id=ab90cf68">'
     assert (
         hook.renumber_cell_ids(page)
@@ -93,7 +84,7 @@ def test_two_builds_are_byte_identical(built_site: Path, tmp_path: Path) -> None
 
 @pytest.mark.build
 def test_sitemap_is_dated_from_the_commit(built_site: Path) -> None:
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or _hook().source_epoch(ROOT))
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or load_hook("reproducible").source_epoch(ROOT))
     day = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
     sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
     dates = set(re.findall(r"<lastmod>([^<]*)</lastmod>", sitemap))

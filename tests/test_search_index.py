@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
 import sys
@@ -12,6 +11,7 @@ from typing import Any
 import jieba
 import pytest
 from latex2mathml.converter import convert
+from load_hook import load_hook
 
 from servingmath import critical_batch, fmt
 from servingmath.book.chapter import chapter_chip
@@ -21,16 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import search_dict  # noqa: E402
 
-
-def _load_hook() -> Any:
-    spec = importlib.util.spec_from_file_location("search_index_hook", ROOT / "hooks" / "search_index.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hook = _load_hook()
+hook = load_hook("search_index")
 ZWSP = "\u200b"
 
 
