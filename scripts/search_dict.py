@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from backrefs import bre
+from site_build import build_and_read
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DICT = ROOT / "search" / "site.dict"
@@ -94,18 +91,7 @@ def site_dictionary(full_dict: list[str], runs: set[str]) -> str:
 
 
 def build_search_index(project: Path) -> dict:
-    with tempfile.TemporaryDirectory(prefix="servingmath-search-dict-") as tmp:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--site-dir", tmp],
-            cwd=project,
-            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            raise SystemExit(f"mkdocs build failed (exit {proc.returncode}); {SITE_DICT.name} unchanged")
-        return read_search_index(Path(tmp))
+    return build_and_read(project, read_search_index, strict=False, unchanged=SITE_DICT.name)
 
 
 def read_search_index(site: Path) -> dict:

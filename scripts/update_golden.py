@@ -8,11 +8,9 @@ exits 1 if there are any (what ``tests/test_drift.py`` checks).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
+
+from site_build import build_and_read
 
 from servingmath.book import ledger
 
@@ -22,18 +20,12 @@ GOLDEN = ROOT / "tests" / "golden" / "numbers.json"
 
 def build_numbers(project: Path) -> str:
     """Build ``project`` with ``mkdocs build --strict``; return its ``numbers.json`` text."""
-    with tempfile.TemporaryDirectory(prefix="servingmath-golden-") as tmp:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", tmp],
-            cwd=project,
-            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            raise SystemExit(f"mkdocs build --strict failed (exit {proc.returncode}); golden copy unchanged")
-        return (Path(tmp) / "numbers.json").read_text(encoding="utf-8")
+    return build_and_read(
+        project,
+        lambda site: (site / "numbers.json").read_text(encoding="utf-8"),
+        strict=True,
+        unchanged="golden copy",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
