@@ -34,6 +34,7 @@ PACKAGES = (
     "pygments", "jinja2", "mkdocs-material", "mkdocs",
 )  # fmt: skip
 _state: dict[str, Any] = {"prefix": None, "root": None, "page": ""}
+_SOURCE = Path(__file__).read_bytes()  # this file, in every key (read once per hook load)
 stats = {"hits": 0, "misses": 0}
 
 
@@ -141,7 +142,7 @@ def api_digest(package: Path, *, undocumented_shown: bool = False) -> str:
 def _module_api(source: bytes, undocumented_shown: bool) -> str:
     """One module's part of :func:`api_digest` (kept in memory by the source's hash: a library
     edit re-parses the edited module only)."""
-    key = build_cache.key(source, str(undocumented_shown), Path(__file__).read_bytes())
+    key = build_cache.key(source, str(undocumented_shown), _SOURCE)
     cached = build_cache.memory("api-module").get(key)
     if cached is not None:
         return cached
@@ -176,7 +177,7 @@ def _api_digest_cached(root: Path, config) -> str:
     that a build of unchanged sources does not parse them."""
     handlers = config.plugins["mkdocstrings"].config.get("handlers") or {}
     shown = bool(((handlers.get("python") or {}).get("options") or {}).get("show_if_no_docstring"))
-    files = build_cache.key(build_cache.inputs_digest(root), Path(__file__).read_bytes(), str(shown))
+    files = build_cache.key(build_cache.inputs_digest(root), _SOURCE, str(shown))
     digest = build_cache.load(root, "api-digest", files)
     if digest is None:
         digest = api_digest(root / "servingmath", undocumented_shown=shown)
@@ -191,7 +192,7 @@ def on_config(config):
     h = hashlib.sha256(_api_digest_cached(root, config).encode())
     h.update(Path(config.config_file_path).read_bytes())
     h.update((root / "hooks" / "griffe_doctests.py").read_bytes())
-    h.update(Path(__file__).read_bytes())
+    h.update(_SOURCE)
     h.update(build_cache.versions(PACKAGES).encode())
     _state.update(prefix=h.hexdigest(), root=root)
     _patch()

@@ -67,11 +67,16 @@ def convert_page(content: str, where: str) -> str:
     return INLINE.sub(lambda m: to_mathml(m.group(1), "inline", where), content)
 
 
+# What the conversion depends on besides the page: latex2mathml's version and this file (once per
+# hook load, not per page).
+_CONVERTER = build_cache.key(build_cache.versions(("latex2mathml",)), Path(__file__).read_bytes())
+
+
 def on_page_content(html_text, page, config, files):
     """The page with MathML for its TeX; a page whose HTML did not change since an earlier build
     (``build_cache``: memory under `make serve`, ``.cache/mathml/``) is not converted again."""
     root = Path(config.config_file_path).parent
-    key = build_cache.key(html_text, build_cache.versions(("latex2mathml",)), Path(__file__).read_bytes())
+    key = build_cache.key(html_text, _CONVERTER)
     cached = build_cache.load(root, "mathml", key)
     if cached is None:
         cached = build_cache.store(root, "mathml", key, convert_page(html_text, page.file.src_uri))

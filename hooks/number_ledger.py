@@ -22,6 +22,7 @@ from mkdocs.plugins import event_priority
 log = logging.getLogger("mkdocs.hooks.number_ledger")
 OUTPUT = "numbers.json"
 _entries: dict[str, list] = {}
+_state = {"reader": ""}
 
 
 def _ledger():
@@ -34,6 +35,9 @@ def _ledger():
 
 def on_pre_build(config):
     _entries.clear()
+    # What a page's entries depend on besides the page: the ledger module and this file (the
+    # ledger is re-imported when the library changes, so read at each build, not per page).
+    _state["reader"] = build_cache.key(Path(_ledger().__file__).read_bytes(), Path(__file__).read_bytes())
 
 
 @event_priority(100)  # before hooks/placeholders.py substitutes {{ key }}
@@ -59,7 +63,7 @@ def _page_entries(ledger, page: str, led, html: str, config) -> list:
     as at an earlier build (memory under `make serve`, ``.cache/ledger/``)."""
     root = Path(config.config_file_path).parent
     cited = json.dumps([[r.label, r.value, r.unit, r.text] for r in led.records], ensure_ascii=False)
-    key = build_cache.key(page, html, cited, Path(ledger.__file__).read_bytes(), Path(__file__).read_bytes())
+    key = build_cache.key(page, html, cited, _state["reader"])
     rows = build_cache.load(root, "ledger", key)
     if rows is None:
         entries = ledger.page_entries(page, led, html)
