@@ -665,6 +665,32 @@ def pareto_chart(
 def _pareto_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...], constants: str) -> Chart:
     fig = pareto_figure(weights, seqs, constants)
     ws = _check_options(weights, seqs)
+
+    def scenario_rows(w: DType, s: DecodeSweep, bcrit: float) -> tuple[list[tuple[Cell, ...]], list[int]]:
+        assert s.usd_per_million_tokens is not None  # pareto_figure checked the price
+        lat, tps, usd = (
+            rounded(s.step_time_s * 1e3),
+            rounded(s.tokens_per_s_per_chip),
+            rounded(s.usd_per_million_tokens),
+        )
+        cells = [(b, lat[i], tps[i], usd[i]) for i, b in enumerate(s.batch.tolist())]
+        return cells, _sample(len(lat), TABLE_ROWS, (round(bcrit) - 1,))
+
+    columns = ("批次", "每步延迟（ms）", "吞吐量（token/s/chip）", "成本（$ / 百万 token）")
+    table = _state_table(ws, seqs, constants, columns, scenario_rows)
+    return Chart(fig, pareto_alt(ws, seqs, constants), table)
+
+
+def _state_table(
+    ws: tuple[DType, ...],
+    seqs: tuple[int, ...],
+    constants: str,
+    columns: tuple[str, ...],
+    scenario_rows: Callable[[DType, DecodeSweep, float], tuple[list[tuple[Cell, ...]], list[int]]],
+) -> DataTable:
+    """A chart's data table: for each control state (weights, sequence length), the rows
+    ``scenario_rows(weights, sweep, B_crit)`` gives (data cells; indices of those the HTML table
+    shows), each after the state's two label cells."""
     chip = chapter_chip(constants)
     rows: list[tuple[Cell, ...]] = []
     states: list[tuple[int, ...]] = []
@@ -672,33 +698,12 @@ def _pareto_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...], const
     for wi, w in enumerate(ws):
         bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
         for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
-            assert s.usd_per_million_tokens is not None  # pareto_figure checked the price
-            lat, tps, usd = (
-                rounded(s.step_time_s * 1e3),
-                rounded(s.tokens_per_s_per_chip),
-                rounded(s.usd_per_million_tokens),
-            )
-            start = len(rows)
-            shown += [start + i for i in _sample(len(lat), TABLE_ROWS, (round(bcrit) - 1,))]
-            w_label, s_label = f"{w.label} 权重", seq_label(s.seq)
-            for i, b in enumerate(s.batch.tolist()):
-                rows.append((w_label, s_label, b, lat[i], tps[i], usd[i]))
-                states.append((wi, si))
-    table = DataTable(
-        (
-            "权重精度",
-            "序列长度",
-            "批次",
-            "每步延迟（ms）",
-            "吞吐量（token/s/chip）",
-            "成本（$ / 百万 token）",
-        ),
-        tuple(rows),
-        tuple(states),
-        2,
-        tuple(shown),
-    )
-    return Chart(fig, pareto_alt(ws, seqs, constants), table)
+            cells, keep = scenario_rows(w, s, bcrit)
+            shown += [len(rows) + i for i in keep]
+            labels = (f"{w.label} 权重", seq_label(s.seq))
+            rows += [(*labels, *c) for c in cells]
+            states += [(wi, si)] * len(cells)
+    return DataTable(("权重精度", "序列长度", *columns), tuple(rows), tuple(states), 2, tuple(shown))
 
 
 def pareto_alt(weights: tuple[DType, ...], seqs: tuple[int, ...], constants: str = "book") -> str:
@@ -748,34 +753,20 @@ def breakdown_chart(
 def _breakdown_chart(weights: tuple[DType | str, ...], seqs: tuple[int, ...], constants: str) -> Chart:
     fig = breakdown_figure(weights, seqs, constants)
     ws = _check_options(weights, seqs)
-    chip = chapter_chip(constants)
-    rows: list[tuple[Cell, ...]] = []
-    states: list[tuple[int, ...]] = []
-    shown: list[int] = []
-    for wi, w in enumerate(ws):
-        bcrit = critical_batch(chip, weights=w, compute=VIS.compute)
-        for si, s in enumerate(scenario_sweeps(w, seqs, constants)):
-            idx = _breakdown_samples(len(s.batch), bcrit)
-            cols = [rounded(getattr(s, attr)[idx] * 1e3) for _, attr, _, _ in BREAKDOWN_PARTS]
-            batches = s.batch[idx].tolist()
-            start = len(rows)
-            keep = _sample(
-                len(batches),
-                TABLE_ROWS,
-                (batches.index(math.ceil(bcrit)),) if math.ceil(bcrit) in batches else (),
-            )
-            shown += [start + i for i in keep]
-            w_label, s_label = f"{w.label} 权重", seq_label(s.seq)
-            for i, b in enumerate(batches):
-                rows.append((w_label, s_label, b, *(c[i] for c in cols)))
-                states.append((wi, si))
-    table = DataTable(
-        ("权重精度", "序列长度", "批次", *(f"{name}（ms）" for name, _, _, _ in BREAKDOWN_PARTS)),
-        tuple(rows),
-        tuple(states),
-        2,
-        tuple(shown),
-    )
+
+    def scenario_rows(w: DType, s: DecodeSweep, bcrit: float) -> tuple[list[tuple[Cell, ...]], list[int]]:
+        idx = _breakdown_samples(len(s.batch), bcrit)
+        cols = [rounded(getattr(s, attr)[idx] * 1e3) for _, attr, _, _ in BREAKDOWN_PARTS]
+        batches = s.batch[idx].tolist()
+        keep = _sample(
+            len(batches),
+            TABLE_ROWS,
+            (batches.index(math.ceil(bcrit)),) if math.ceil(bcrit) in batches else (),
+        )
+        return [(b, *(c[i] for c in cols)) for i, b in enumerate(batches)], keep
+
+    columns = ("批次", *(f"{name}（ms）" for name, _, _, _ in BREAKDOWN_PARTS))
+    table = _state_table(ws, seqs, constants, columns, scenario_rows)
     return Chart(fig, breakdown_alt(ws, seqs, constants), table)
 
 
