@@ -43,7 +43,6 @@ import tempfile
 import threading
 import time
 import timeit
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,7 +54,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from project_copy import copy_project, edit  # noqa: E402  (tests/ holds the one copy helper)
-from site_tools import free_port, site_pages, stop_process_group  # noqa: E402
+from site_tools import fetch_text, free_port, site_pages, stop_process_group  # noqa: E402
 
 from servingmath.units import fmt  # noqa: E402
 
@@ -266,19 +265,11 @@ def build(project: Path, out: Path, kind: str) -> Build:
 # ----------------------------------------------------------------------------- live reload
 
 
-def fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 def wait_for(url: str, text: str, timeout: float, poll: float = 0.02) -> float | None:
     """Seconds until ``text`` shows in ``url`` (None on timeout)."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        if text in fetch(url):
+        if text in fetch_text(url, timeout=10, errors="replace"):
             return time.perf_counter() - start
         time.sleep(poll)
     return None

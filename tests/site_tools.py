@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 
@@ -17,6 +18,15 @@ def site_pages(site: Path) -> list[str]:
         if not rel.startswith("assets"):
             pages.append("" if rel == "." else f"{rel}/")
     return pages
+
+
+def fetch_text(url: str, timeout: float, errors: str = "strict") -> str:
+    """The body of ``url`` as text, or "" while the server is not answering (polling loops)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.read().decode("utf-8", errors=errors)
+    except OSError:
+        return ""
 
 
 def free_port() -> int:

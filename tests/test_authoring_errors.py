@@ -10,13 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import mkdocs_build
 from project_copy import copy_project, edit
-from site_tools import free_port, stop_process_group
+from site_tools import fetch_text, free_port, stop_process_group
 
 pytestmark = pytest.mark.build
 
@@ -94,11 +93,7 @@ class _Output:
 
 
 def _get(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as r:
-            return r.read().decode("utf-8")
-    except OSError:
-        return ""
+    return fetch_text(url, timeout=30)
 
 
 def _wait(condition, seconds: float, server: subprocess.Popen[str], out: _Output) -> bool:

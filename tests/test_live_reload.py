@@ -13,12 +13,11 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from project_copy import copy_project, edit
-from site_tools import free_port, stop_process_group
+from site_tools import fetch_text, free_port, stop_process_group
 
 from servingmath import decode_step, fmt
 from servingmath.book.chapter import MODEL, Q2, Q3, chapter_chip
@@ -27,11 +26,7 @@ pytestmark = pytest.mark.build
 
 
 def _get(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.read().decode("utf-8")
-    except OSError:
-        return ""
+    return fetch_text(url, timeout=5)
 
 
 BOOK = '<span class="sm-c" data-constants="book">'  # the copy shown under the chapter's constants
